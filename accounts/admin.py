@@ -1,0 +1,17 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import User
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin[User]):
+    list_display = ("username", "email", "first_name", "last_name", "role", "is_staff", "is_active")
+    list_filter = ("role", "is_staff", "is_superuser", "is_active")
+    search_fields = ("username", "first_name", "last_name", "email")
+    fieldsets = (*(DjangoUserAdmin.fieldsets or ()), (_("Hearus"), {"fields": ("role",)}))
+    add_fieldsets = (
+        *DjangoUserAdmin.add_fieldsets,
+        (_("Hearus"), {"fields": ("role", "email", "first_name", "last_name")}),
+    )

@@ -1,0 +1,20 @@
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class User(AbstractUser):
+    """A Hearus user. Staff rights come from `is_staff`; the role says who teaches."""
+
+    class Role(models.TextChoices):
+        STUDENT = "student", _("Student")
+        INSTRUCTOR = "instructor", _("Instructor")
+
+    role = models.CharField(_("role"), max_length=16, choices=Role.choices, default=Role.STUDENT)
+
+    @property
+    def is_instructor(self) -> bool:
+        return self.role == self.Role.INSTRUCTOR
+
+    def display_name(self) -> str:
+        return self.get_full_name() or self.username

@@ -1,0 +1,222 @@
+"""REST API: thin viewsets over the same selectors and services as the pages."""
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import QuerySet
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.permissions import IsAdminUser, IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.models import User
+from lectures import services
+from lectures.models import Course, Enrollment, Lecture
+from lectures.selectors import (
+    can_manage_course,
+    courses_visible_to,
+    enrollments_visible_to,
+    lectures_visible_to,
+)
+
+
+class UserSerializer(serializers.ModelSerializer[User]):
+    class Meta:
+        model = User
+        fields = ("id", "username", "first_name", "last_name", "email", "role", "is_staff")
+        read_only_fields = fields
+
+
+class CourseSerializer(serializers.ModelSerializer[Course]):
+    instructors = serializers.SlugRelatedField(
+        many=True, slug_field="username", queryset=User.objects.all()
+    )
+    join_code = serializers.SerializerMethodField(
+        help_text="Shown only to the course's instructors and staff."
+    )
+
+    class Meta:
+        model = Course
+        fields = ("id", "code", "title", "language", "instructors", "join_code", "created_at")
+        read_only_fields = ("id", "created_at")
+
+    def get_join_code(self, course: Course) -> str | None:
+        request = self.context.get("request")
+        user = getattr(request, "user", None)
+        return course.join_code if user and can_manage_course(user, course) else None
+
+
+class EnrollmentSerializer(serializers.ModelSerializer[Enrollment]):
+    course: serializers.PrimaryKeyRelatedField[Course] = serializers.PrimaryKeyRelatedField(
+        read_only=True
+    )
+    course_code = serializers.CharField(source="course.code", read_only=True)
+    student: serializers.SlugRelatedField[User] = serializers.SlugRelatedField(
+        slug_field="username", read_only=True
+    )
+
+    class Meta:
+        model = Enrollment
+        fields = ("id", "course", "course_code", "student", "created_at")
+        read_only_fields = fields
+
+
+class JoinSerializer(serializers.Serializer[Any]):
+    join_code = serializers.CharField(max_length=32)
+
+
+class LectureSerializer(serializers.ModelSerializer[Lecture]):
+    course = serializers.PrimaryKeyRelatedField(queryset=Course.objects.all())
+
+    class Meta:
+        model = Lecture
+        fields = (
+            "id",
+            "course",
+            "title",
+            "scheduled_at",
+            "status",
+            "started_at",
+            "ended_at",
+            "created_at",
+        )
+        read_only_fields = ("id", "status", "started_at", "ended_at", "created_at")
+
+    def validate_course(self, course: Course) -> Course:
+        # A course the caller cannot see reads as unknown, exactly like a made-up id.
+        user = self.context["request"].user
+        if not courses_visible_to(user).filter(pk=course.pk).exists():
+            raise ValidationError(f'Invalid pk "{course.pk}" - object does not exist.')
+        return course
+
+
+def _as_api_error(error: DjangoValidationError) -> ValidationError:
+    return ValidationError({"detail": error.messages, "code": error.code})
+
+
+def _request_user(request: Request) -> User:
+    assert isinstance(request.user, User)
+    return request.user
+
+
+class CourseViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet[Course],
+):
+    """Courses the caller teaches or is enrolled in (staff: all). Only staff create courses."""
+
+    serializer_class = CourseSerializer
+
+    def get_queryset(self) -> QuerySet[Course]:
+        return courses_visible_to(_request_user(self.request)).prefetch_related("instructors")
+
+    def get_permissions(self) -> list[Any]:
+        if self.action == "create":
+            return [IsAuthenticated(), IsAdminUser()]
+        return [IsAuthenticated()]
+
+    @extend_schema(request=None, responses=CourseSerializer)
+    @action(detail=True, methods=["post"], url_path="regenerate-join-code")
+    def regenerate_join_code(self, request: Request, pk: str | None = None) -> Response:
+        course = self.get_object()
+        try:
+            services.course_regenerate_join_code(course=course, by=_request_user(request))
+        except DjangoPermissionDenied as error:
+            raise PermissionDenied(str(error)) from error
+        return Response(self.get_serializer(course).data)
+
+
+class EnrollmentViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet[Enrollment]
+):
+    """Your enrolments (instructors also see their courses' students). POST a join code to join."""
+
+    serializer_class = EnrollmentSerializer
+
+    def get_queryset(self) -> QuerySet[Enrollment]:
+        return enrollments_visible_to(_request_user(self.request))
+
+    @extend_schema(request=JoinSerializer, responses={201: EnrollmentSerializer})
+    def create(self, request: Request) -> Response:
+        payload = JoinSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        try:
+            enrollment = services.course_join(
+                user=_request_user(request), join_code=payload.validated_data["join_code"]
+            )
+        except DjangoValidationError as error:
+            raise _as_api_error(error) from error
+        return Response(EnrollmentSerializer(enrollment).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema(parameters=[OpenApiParameter("course", int, description="only this course")])
+class LectureViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet[Lecture],
+):
+    """Lectures of the caller's courses. The course's instructors create, start and end them."""
+
+    serializer_class = LectureSerializer
+
+    def get_queryset(self) -> QuerySet[Lecture]:
+        lectures = lectures_visible_to(_request_user(self.request))
+        course_id = self.request.query_params.get("course")
+        if course_id is not None:
+            if not course_id.isdigit():
+                raise ValidationError({"course": "Must be a course id."})
+            lectures = lectures.filter(course_id=int(course_id))
+        return lectures
+
+    def perform_create(self, serializer: serializers.BaseSerializer[Lecture]) -> None:
+        data = serializer.validated_data
+        try:
+            serializer.instance = services.lecture_create(
+                course=data["course"],
+                by=_request_user(self.request),
+                title=data["title"],
+                scheduled_at=data["scheduled_at"],
+            )
+        except DjangoPermissionDenied as error:
+            raise PermissionDenied(str(error)) from error
+        except DjangoValidationError as error:
+            raise _as_api_error(error) from error
+
+    def _transition(self, request: Request, *, start: bool) -> Response:
+        lecture = self.get_object()
+        change = services.lecture_start if start else services.lecture_end
+        try:
+            lecture = change(lecture=lecture, by=_request_user(request))
+        except DjangoPermissionDenied as error:
+            raise PermissionDenied(str(error)) from error
+        except DjangoValidationError as error:
+            return Response(
+                {"detail": error.messages, "code": error.code}, status=status.HTTP_409_CONFLICT
+            )
+        return Response(self.get_serializer(lecture).data)
+
+    @extend_schema(request=None, responses={200: LectureSerializer})
+    @action(detail=True, methods=["post"])
+    def start(self, request: Request, pk: str | None = None) -> Response:
+        return self._transition(request, start=True)
+
+    @extend_schema(request=None, responses={200: LectureSerializer})
+    @action(detail=True, methods=["post"])
+    def end(self, request: Request, pk: str | None = None) -> Response:
+        return self._transition(request, start=False)
+
+
+class MeView(APIView):
+    """The authenticated user."""
+
+    @extend_schema(responses=UserSerializer)
+    def get(self, request: Request) -> Response:
+        return Response(UserSerializer(_request_user(request)).data)

@@ -1,0 +1,116 @@
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+# No 0/O or 1/I/L: join codes are read aloud and copied from slides.
+JOIN_CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+JOIN_CODE_LENGTH = 8
+
+
+def new_join_code() -> str:
+    return "".join(secrets.choice(JOIN_CODE_ALPHABET) for _ in range(JOIN_CODE_LENGTH))
+
+
+class Course(models.Model):
+    class Language(models.TextChoices):
+        KOREAN = "ko", _("Korean")
+        ENGLISH = "en", _("English")
+
+    code = models.CharField(_("course code"), max_length=32, unique=True)
+    title = models.CharField(_("title"), max_length=200)
+    language = models.CharField(
+        _("lecture language"), max_length=8, choices=Language.choices, default=Language.KOREAN
+    )
+    instructors = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        related_name="courses_taught",
+        blank=True,
+        verbose_name=_("instructors"),
+    )
+    join_code = models.CharField(
+        _("join code"), max_length=16, unique=True, default=new_join_code, editable=False
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("course")
+        verbose_name_plural = _("courses")
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.title}"
+
+
+class Enrollment(models.Model):
+    course = models.ForeignKey(
+        Course, on_delete=models.CASCADE, related_name="enrollments", verbose_name=_("course")
+    )
+    student = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="enrollments",
+        verbose_name=_("student"),
+    )
+    created_at = models.DateTimeField(_("enrolled"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["course", "student"]
+        verbose_name = _("enrolment")
+        verbose_name_plural = _("enrolments")
+        constraints = [
+            models.UniqueConstraint(fields=["course", "student"], name="one_enrollment_per_student")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.student} @ {self.course.code}"
+
+
+class Lecture(models.Model):
+    class Status(models.TextChoices):
+        SCHEDULED = "scheduled", _("Scheduled")
+        LIVE = "live", _("Live")
+        ENDED = "ended", _("Ended")
+        PROCESSING = "processing", _("Processing")
+        READY = "ready", _("Ready")
+        FAILED = "failed", _("Failed")
+
+    course = models.ForeignKey(
+        Course, on_delete=models.CASCADE, related_name="lectures", verbose_name=_("course")
+    )
+    title = models.CharField(_("title"), max_length=200)
+    scheduled_at = models.DateTimeField(_("scheduled for"))
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.SCHEDULED
+    )
+    started_at = models.DateTimeField(_("started"), null=True, blank=True)
+    ended_at = models.DateTimeField(_("ended"), null=True, blank=True)
+    recording = models.FileField(_("recording"), upload_to="recordings/%Y/%m/", blank=True)
+    failure_reason = models.TextField(_("failure reason"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-scheduled_at"]
+        verbose_name = _("lecture")
+        verbose_name_plural = _("lectures")
+        indexes = [models.Index(fields=["course", "status", "scheduled_at"])]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_live(self) -> bool:
+        return self.status == self.Status.LIVE
+
+    @property
+    def is_past(self) -> bool:
+        return self.status not in (self.Status.SCHEDULED, self.Status.LIVE)

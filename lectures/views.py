@@ -1,0 +1,149 @@
+"""Pages. Each view: look the object up through a selector, call one service, render."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from accounts.models import User
+from captions.models import TranscriptSegment
+from lectures import services
+from lectures.forms import JoinCourseForm, LectureForm
+from lectures.models import Lecture
+from lectures.selectors import (
+    can_manage_course,
+    course_lectures_by_state,
+    courses_visible_to,
+    lectures_visible_to,
+)
+
+
+def _user(request: HttpRequest) -> User:
+    assert isinstance(request.user, User)
+    return request.user
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def dashboard(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    form = JoinCourseForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                enrollment = services.course_join(
+                    user=user, join_code=form.cleaned_data["join_code"]
+                )
+            except ValidationError as error:
+                form.add_error("join_code", error)
+            else:
+                messages.success(
+                    request, _("You joined %(course)s.") % {"course": enrollment.course}
+                )
+                return redirect("course_detail", course_id=enrollment.course_id)
+        status = 400
+    courses = courses_visible_to(user).prefetch_related("instructors")
+    live_lectures = lectures_visible_to(user).filter(status=Lecture.Status.LIVE)
+    return render(
+        request,
+        "lectures/dashboard.html",
+        {"courses": courses, "live_lectures": live_lectures, "join_form": form},
+        status=status,
+    )
+
+
+@login_required
+def course_detail(request: HttpRequest, course_id: int) -> HttpResponse:
+    user = _user(request)
+    course = get_object_or_404(courses_visible_to(user), pk=course_id)
+    context = {
+        "course": course,
+        "lectures": course_lectures_by_state(course),
+        "can_manage": can_manage_course(user, course),
+    }
+    return render(request, "lectures/course_detail.html", context)
+
+
+@login_required
+@require_POST
+def course_regenerate_code(request: HttpRequest, course_id: int) -> HttpResponse:
+    course = get_object_or_404(courses_visible_to(_user(request)), pk=course_id)
+    services.course_regenerate_join_code(course=course, by=_user(request))
+    messages.success(
+        request,
+        _("New join code: %(code)s. The old code no longer works.") % {"code": course.join_code},
+    )
+    return redirect("course_detail", course_id=course.pk)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def lecture_create(request: HttpRequest, course_id: int) -> HttpResponse:
+    user = _user(request)
+    course = get_object_or_404(courses_visible_to(user), pk=course_id)
+    if not can_manage_course(user, course):
+        raise PermissionDenied
+    form = LectureForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            lecture = services.lecture_create(course=course, by=user, **form.cleaned_data)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("Lecture “%(title)s” created.") % {"title": lecture.title})
+            return redirect("lecture_detail", lecture_id=lecture.pk)
+    return render(
+        request,
+        "lectures/lecture_form.html",
+        {"course": course, "form": form},
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+def lecture_detail(request: HttpRequest, lecture_id: int) -> HttpResponse:
+    user = _user(request)
+    lecture = get_object_or_404(lectures_visible_to(user), pk=lecture_id)
+    segments = TranscriptSegment.objects.filter(lecture=lecture).order_by("seq")
+    context = {
+        "lecture": lecture,
+        "course": lecture.course,
+        "segments": segments,
+        "can_manage": can_manage_course(user, lecture.course),
+    }
+    return render(request, "lectures/lecture_detail.html", context)
+
+
+def _lecture_transition(request: HttpRequest, lecture_id: int, *, start: bool) -> HttpResponse:
+    user = _user(request)
+    lecture = get_object_or_404(lectures_visible_to(user), pk=lecture_id)
+    try:
+        if start:
+            services.lecture_start(lecture=lecture, by=user)
+            messages.success(request, _("The lecture is live."))
+        else:
+            services.lecture_end(lecture=lecture, by=user)
+            messages.success(request, _("The lecture has ended. Its captions are kept."))
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    return redirect("lecture_detail", lecture_id=lecture.pk)
+
+
+@login_required
+@require_POST
+def lecture_start(request: HttpRequest, lecture_id: int) -> HttpResponse:
+    return _lecture_transition(request, lecture_id, start=True)
+
+
+@login_required
+@require_POST
+def lecture_end(request: HttpRequest, lecture_id: int) -> HttpResponse:
+    return _lecture_transition(request, lecture_id, start=False)
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    return redirect("dashboard" if request.user.is_authenticated else "login")

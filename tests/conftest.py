@@ -15,9 +15,7 @@ PASSWORD = "correct-horse-battery"
 
 
 def make_user(username: str, *, role: str = User.Role.STUDENT, staff: bool = False) -> User:
-    user = User.objects.create_user(
-        username=username, password=PASSWORD, role=role, is_staff=staff
-    )
+    user = User.objects.create_user(username=username, password=PASSWORD, role=role, is_staff=staff)
     return user
 
 

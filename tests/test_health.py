@@ -1,0 +1,44 @@
+import os
+
+import pytest
+from django.conf import settings
+from django.test import Client, override_settings
+
+
+def test_healthz_answers_without_touching_anything() -> None:
+    response = Client().get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+@pytest.mark.django_db
+def test_readyz_checks_the_database_and_the_channel_layer() -> None:
+    response = Client().get("/readyz")
+    assert response.status_code == 200
+    assert response.json()["checks"] == {"database": True, "channel_layer": True}
+
+
+@pytest.mark.django_db
+def test_readyz_is_unavailable_when_the_channel_layer_is_unreachable() -> None:
+    unreachable = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": ["redis://127.0.0.1:1/0"]},
+        }
+    }
+    with override_settings(CHANNEL_LAYERS=unreachable):
+        response = Client().get("/readyz")
+    assert response.status_code == 503
+    assert response.json()["checks"]["channel_layer"] is False
+
+
+@pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="REDIS_URL is not set")
+def test_with_redis_url_the_channel_layer_is_redis() -> None:
+    assert settings.CHANNEL_LAYERS["default"]["BACKEND"] == "channels_redis.core.RedisChannelLayer"
+
+
+@pytest.mark.skipif(not os.environ.get("DATABASE_URL"), reason="DATABASE_URL is not set")
+def test_with_database_url_the_database_is_that_one() -> None:
+    url = os.environ["DATABASE_URL"]
+    engine = settings.DATABASES["default"]["ENGINE"]
+    assert url.startswith("postgres") == engine.endswith("postgresql")

@@ -1,0 +1,229 @@
+"""Every page and API endpoint, asked by each kind of user, gives exactly the right answer.
+
+Roles: anonymous, a student of the course, a student of another course, the course's
+instructor, another course's instructor, staff. Objects of a course you do not belong to
+answer 404, like ids that do not exist, so nothing can be probed.
+"""
+
+from collections.abc import Callable
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from lectures.models import Lecture
+from tests.conftest import World, client_for
+
+ROLES = ["anonymous", "student", "other_student", "instructor", "other_instructor", "staff"]
+LOGIN = "login"  # an anonymous page request is redirected to the login page
+
+
+def expected(*codes: int | str) -> dict[str, int | str]:
+    assert len(codes) == len(ROLES)
+    return dict(zip(ROLES, codes, strict=True))
+
+
+Request = Callable[[Client, World], "object"]
+
+PAGE_CASES: dict[str, tuple[str, Callable[[World], str], dict[str, int | str]]] = {
+    "dashboard": ("get", lambda w: reverse("dashboard"), expected(LOGIN, 200, 200, 200, 200, 200)),
+    "course page": (
+        "get",
+        lambda w: reverse("course_detail", args=[w.course.pk]),
+        expected(LOGIN, 200, 404, 200, 404, 200),
+    ),
+    "regenerate join code": (
+        "post",
+        lambda w: reverse("course_regenerate_code", args=[w.course.pk]),
+        expected(LOGIN, 403, 404, 302, 404, 302),
+    ),
+    "new lecture form": (
+        "get",
+        lambda w: reverse("lecture_create", args=[w.course.pk]),
+        expected(LOGIN, 403, 404, 200, 404, 200),
+    ),
+    "lecture page": (
+        "get",
+        lambda w: reverse("lecture_detail", args=[w.lecture.pk]),
+        expected(LOGIN, 200, 404, 200, 404, 200),
+    ),
+    "start lecture": (
+        "post",
+        lambda w: reverse("lecture_start", args=[w.lecture.pk]),
+        expected(LOGIN, 403, 404, 302, 404, 302),
+    ),
+    "end lecture": (
+        "post",
+        lambda w: reverse("lecture_end", args=[w.lecture.pk]),
+        expected(LOGIN, 403, 404, 302, 404, 302),
+    ),
+    "admin": ("get", lambda w: reverse("admin:index"), expected(302, 302, 302, 302, 302, 200)),
+    "admin course list": (
+        "get",
+        lambda w: reverse("admin:lectures_course_changelist"),
+        expected(302, 302, 302, 302, 302, 200),
+    ),
+    "password change": (
+        "get",
+        lambda w: reverse("password_change"),
+        expected(LOGIN, 200, 200, 200, 200, 200),
+    ),
+}
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("page", PAGE_CASES)
+def test_each_page_answers_each_role_exactly(world: World, page: str, role: str) -> None:
+    method, url_of, answers = PAGE_CASES[page]
+    url = url_of(world)
+    response = getattr(client_for(world.user(role)), method)(url)
+    want = answers[role]
+    if want == LOGIN:
+        assert response.status_code == 302
+        assert response["Location"].startswith(reverse("login"))
+    else:
+        assert response.status_code == want, f"{page} as {role}"
+
+
+@pytest.mark.parametrize("role", ROLES[1:])
+def test_no_page_shows_another_courses_captions_or_titles(world: World, role: str) -> None:
+    client = client_for(world.user(role))
+    pages = [reverse("dashboard"), reverse("course_detail", args=[world.course.pk])]
+    pages.append(reverse("lecture_detail", args=[world.lecture.pk]))
+    for url in pages:
+        body = client.get(url).content.decode()
+        if role in ("other_student", "other_instructor"):
+            assert world.lecture.title not in body
+            assert "수업을 시작하겠습니다" not in body
+        if role != "staff":
+            assert "SECRET-OTHER-COURSE" not in body
+            if role not in ("other_student", "other_instructor"):
+                assert world.other_course.title not in body
+
+
+def test_guessed_ids_answer_404_like_missing_ones(world: World) -> None:
+    client = client_for(world.student)
+    hidden = client.get(reverse("lecture_detail", args=[world.other_lecture.pk]))
+    missing = client.get(reverse("lecture_detail", args=[999_999]))
+    assert hidden.status_code == missing.status_code == 404
+
+
+def test_join_code_is_shown_only_to_those_who_manage_the_course(world: World) -> None:
+    url = reverse("course_detail", args=[world.course.pk])
+    for role, shown in [("student", False), ("instructor", True), ("staff", True)]:
+        body = client_for(world.user(role)).get(url).content.decode()
+        assert (world.course.join_code in body) is shown, role
+
+
+API_CASES: dict[
+    str, tuple[str, Callable[[World], str], dict[str, object], dict[str, int | str]]
+] = {
+    "course list": ("get", lambda w: "/api/courses/", {}, expected(401, 200, 200, 200, 200, 200)),
+    "course detail": (
+        "get",
+        lambda w: f"/api/courses/{w.course.pk}/",
+        {},
+        expected(401, 200, 404, 200, 404, 200),
+    ),
+    "course create": (
+        "post",
+        lambda w: "/api/courses/",
+        {"code": "NEW1", "title": "New", "language": "ko", "instructors": ["ins_a"]},
+        expected(401, 403, 403, 403, 403, 201),
+    ),
+    "regenerate join code": (
+        "post",
+        lambda w: f"/api/courses/{w.course.pk}/regenerate-join-code/",
+        {},
+        expected(401, 403, 404, 200, 404, 200),
+    ),
+    "enrolment list": (
+        "get",
+        lambda w: "/api/enrollments/",
+        {},
+        expected(401, 200, 200, 200, 200, 200),
+    ),
+    "lecture list": ("get", lambda w: "/api/lectures/", {}, expected(401, 200, 200, 200, 200, 200)),
+    "lecture detail": (
+        "get",
+        lambda w: f"/api/lectures/{w.lecture.pk}/",
+        {},
+        expected(401, 200, 404, 200, 404, 200),
+    ),
+    "lecture create": (
+        "post",
+        lambda w: "/api/lectures/",
+        {"course": "COURSE", "title": "2주차", "scheduled_at": "2030-03-02T10:00:00+09:00"},
+        expected(401, 403, 400, 201, 400, 201),
+    ),
+    "lecture start": (
+        "post",
+        lambda w: f"/api/lectures/{w.lecture.pk}/start/",
+        {},
+        expected(401, 403, 404, 200, 404, 200),
+    ),
+    "lecture end (not live yet)": (
+        "post",
+        lambda w: f"/api/lectures/{w.lecture.pk}/end/",
+        {},
+        expected(401, 403, 404, 409, 404, 409),
+    ),
+    "me": ("get", lambda w: "/api/me/", {}, expected(401, 200, 200, 200, 200, 200)),
+}
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("endpoint", API_CASES)
+def test_each_api_endpoint_answers_each_role_exactly(
+    world: World, endpoint: str, role: str
+) -> None:
+    method, url_of, payload, answers = API_CASES[endpoint]
+    data = {k: (world.course.pk if v == "COURSE" else v) for k, v in payload.items()}
+    client = client_for(world.user(role))
+    if method == "get":
+        response = client.get(url_of(world))
+    else:
+        response = client.post(url_of(world), data, content_type="application/json")
+    assert response.status_code == answers[role], f"{endpoint} as {role}: {response.content!r}"
+
+
+@pytest.mark.parametrize(
+    ("role", "visible"),
+    [
+        ("student", {"course"}),
+        ("other_student", {"other_course"}),
+        ("instructor", {"course"}),
+        ("other_instructor", {"other_course"}),
+        ("staff", {"course", "other_course"}),
+    ],
+)
+def test_api_lists_hold_only_what_the_role_may_see(
+    world: World, role: str, visible: set[str]
+) -> None:
+    client = client_for(world.user(role))
+    course_ids = {c["id"] for c in client.get("/api/courses/").json()["results"]}
+    assert course_ids == {getattr(world, name).pk for name in visible}
+    lecture_ids = {lec["id"] for lec in client.get("/api/lectures/").json()["results"]}
+    lectures_of = {"course": world.lecture.pk, "other_course": world.other_lecture.pk}
+    assert lecture_ids == {lectures_of[name] for name in visible}
+    enrolment_courses = {e["course"] for e in client.get("/api/enrollments/").json()["results"]}
+    assert enrolment_courses == {getattr(world, name).pk for name in visible}
+
+
+def test_filtering_lectures_by_a_hidden_course_returns_nothing(world: World) -> None:
+    response = client_for(world.student).get(f"/api/lectures/?course={world.other_course.pk}")
+    assert response.status_code == 200
+    assert response.json()["results"] == []
+
+
+def test_api_hides_the_join_code_from_students(world: World) -> None:
+    url = f"/api/courses/{world.course.pk}/"
+    assert client_for(world.student).get(url).json()["join_code"] is None
+    assert client_for(world.instructor).get(url).json()["join_code"] == world.course.join_code
+
+
+def test_starting_a_lecture_through_the_api_makes_it_live(world: World) -> None:
+    response = client_for(world.instructor).post(f"/api/lectures/{world.lecture.pk}/start/")
+    assert response.json()["status"] == "live"
+    world.lecture.refresh_from_db()
+    assert world.lecture.status == Lecture.Status.LIVE

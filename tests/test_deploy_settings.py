@@ -14,6 +14,7 @@ def run_manage(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
         key: value
         for key, value in os.environ.items()
         if key not in ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "DEBUG")
+        and key != "DJANGO_ALLOW_ASYNC_UNSAFE"  # set while the browser tests run
     }
     environment.update(DJANGO_SETTINGS_MODULE="hearus_site.settings.production", **env)
     return subprocess.run(

@@ -4,6 +4,7 @@
     python3 dev.py serve   # set up, then serve http://127.0.0.1:8000 on the embedded defaults
     python3 dev.py test    # set everything up, then lint, type-check and run the whole test suite
     python3 dev.py setup   # only the setup (virtual environment, dependencies, migrations, demo)
+    python3 dev.py lock    # after changing dependencies: pin the whole environment again
 
 Safe to run again: each step skips work that is already done.
 """
@@ -21,6 +22,7 @@ VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
 INSTALL_STAMP = VENV / ".hearus-installed"
+LOCK = ROOT / "requirements.lock"  # transitive pins, used as pip constraints
 
 
 def say(message: str) -> None:
@@ -41,12 +43,12 @@ def ensure_venv() -> None:
 
 def ensure_dependencies() -> None:
     """Install the pinned dependencies, again only when pyproject.toml has changed."""
-    wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes() + LOCK.read_bytes()).hexdigest()
     if INSTALL_STAMP.exists() and INSTALL_STAMP.read_text().strip() == wanted:
         return
     say("Installing the pinned dependencies (first run only)")
     run(PYTHON, "-m", "pip", "install", "--quiet", "--upgrade", "pip")
-    run(PYTHON, "-m", "pip", "install", "--quiet", "-e", ".[dev]")
+    run(PYTHON, "-m", "pip", "install", "--quiet", "-c", LOCK, "-e", ".[dev]")
     INSTALL_STAMP.write_text(wanted)
 
 
@@ -93,6 +95,21 @@ def main() -> None:
         sys.exit(failure.returncode)
 
 
+def lock() -> None:
+    ensure_venv()
+    ensure_dependencies()
+    frozen = subprocess.run(
+        [PYTHON, "-m", "pip", "freeze", "--exclude-editable"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    header = "# Every package of the environment, pinned: 'python3 dev.py lock' rewrites it.\n"
+    LOCK.write_text(header + frozen)
+    INSTALL_STAMP.unlink(missing_ok=True)
+    say(f"Wrote {LOCK.name}")
+
+
 def dispatch(argv: list[str]) -> None:
     command, *rest = argv or ["help"]
     if command == "serve":
@@ -101,6 +118,8 @@ def dispatch(argv: list[str]) -> None:
         test(rest)
     elif command == "setup":
         setup()
+    elif command == "lock":
+        lock()
     else:
         print(__doc__)
         sys.exit(0 if command in {"help", "-h", "--help"} else 2)

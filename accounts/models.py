@@ -11,6 +11,8 @@ class User(AbstractUser):
         INSTRUCTOR = "instructor", _("Instructor")
 
     role = models.CharField(_("role"), max_length=16, choices=Role.choices, default=Role.STUDENT)
+    # Font size, line height, contrast and position of live captions (accounts.preferences).
+    caption_preferences = models.JSONField(_("caption preferences"), default=dict, blank=True)
 
     @property
     def is_instructor(self) -> bool:

@@ -12,7 +12,6 @@ from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.permissions import IsAdminUser, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from accounts.models import User
 from lectures import services
@@ -23,13 +22,6 @@ from lectures.selectors import (
     enrollments_visible_to,
     lectures_visible_to,
 )
-
-
-class UserSerializer(serializers.ModelSerializer[User]):
-    class Meta:
-        model = User
-        fields = ("id", "username", "first_name", "last_name", "email", "role", "is_staff")
-        read_only_fields = fields
 
 
 class CourseSerializer(serializers.ModelSerializer[Course]):
@@ -223,11 +215,3 @@ class LectureViewSet(
     @action(detail=True, methods=["post"])
     def end(self, request: Request, pk: str | None = None) -> Response:
         return self._transition(request, start=False)
-
-
-class MeView(APIView):
-    """The authenticated user."""
-
-    @extend_schema(responses=UserSerializer)
-    def get(self, request: Request) -> Response:
-        return Response(UserSerializer(_request_user(request)).data)

@@ -1,6 +1,7 @@
 from django.urls import path
 from rest_framework.routers import DefaultRouter
 
+from accounts.api import CaptionPreferencesView, MeView
 from lectures import api
 
 router = DefaultRouter()
@@ -8,4 +9,8 @@ router.register("courses", api.CourseViewSet, basename="course")
 router.register("enrollments", api.EnrollmentViewSet, basename="enrollment")
 router.register("lectures", api.LectureViewSet, basename="lecture")
 
-urlpatterns = [path("me/", api.MeView.as_view(), name="api-me"), *router.urls]
+urlpatterns = [
+    path("me/", MeView.as_view(), name="api-me"),
+    path("me/caption-preferences/", CaptionPreferencesView.as_view(), name="api-caption-prefs"),
+    *router.urls,
+]

@@ -88,6 +88,8 @@ class Lecture(models.Model):
     ended_at = models.DateTimeField(_("ended"), null=True, blank=True)
     recording = models.FileField(_("recording"), upload_to="recordings/%Y/%m/", blank=True)
     failure_reason = models.TextField(_("failure reason"), blank=True)
+    # The channel name of the socket now broadcasting this lecture, on whichever pod holds it.
+    broadcaster_channel = models.CharField(max_length=200, blank=True, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,

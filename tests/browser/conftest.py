@@ -5,7 +5,7 @@ import shutil
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 
 CHROMIUM = os.environ.get("HEARUS_CHROMIUM", "/usr/bin/chromium")
 # Without these, Chromium tries to reach Google's services through a network it cannot reach.
@@ -26,22 +26,29 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.browser)
 
 
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
+@pytest.fixture(scope="module")
+def playwright() -> Iterator[Playwright]:
+    """Per module: Playwright's sync API keeps an event loop running in this thread, which
+    the asyncio tests of other modules must not find there."""
     if not shutil.which(CHROMIUM):
-        if os.environ.get("HEARUS_REQUIRE_BROWSER") == "1":
-            pytest.fail(f"{CHROMIUM} is missing and HEARUS_REQUIRE_BROWSER=1")
+        if os.environ.get("HEARUS_REQUIRE_TOOLS") == "1":
+            pytest.fail(f"{CHROMIUM} is missing and HEARUS_REQUIRE_TOOLS=1")
         pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
     # Playwright's sync API keeps an event loop in this thread while it runs; the tests' own ORM
     # calls only set up and flush data, never race the server, so Django's guard stands down.
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     try:
-        with sync_playwright() as playwright:
-            chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            yield chromium
-            chromium.close()
+        with sync_playwright() as running:
+            yield running
     finally:
         del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
+
+
+@pytest.fixture(scope="module")
+def browser(playwright: Playwright) -> Iterator[Browser]:
+    chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    yield chromium
+    chromium.close()
 
 
 def logged_in_page(browser: Browser, base_url: str, username: str, password: str) -> Page:

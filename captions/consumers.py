@@ -1,0 +1,245 @@
+"""Websocket consumers: thin. They admit or refuse, parse with `protocol`, and hand the work to
+`services` (storage, publishing) and `live.LiveSession` (transcription)."""
+
+import json
+import logging
+import time
+from typing import Any
+from urllib.parse import parse_qs
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.utils import timezone
+
+from captions import services
+from captions.asr import get_engine
+from captions.live import LiveSession
+from captions.protocol import (
+    PROTOCOL_VERSION,
+    BroadcastLimits,
+    CloseCode,
+    ProtocolError,
+    StartMessage,
+    TokenBucket,
+    check_audio_frame,
+    parse_after,
+    parse_broadcaster_text,
+    viewer_message,
+)
+from lectures.models import Lecture
+from ml.asr import run_in_asr_thread
+
+logger = logging.getLogger(__name__)
+
+
+class LectureSocket(AsyncWebsocketConsumer):
+    """What both sockets share: refusing with a documented close code, and lecture events."""
+
+    lecture_id: int
+    group: str = ""
+
+    async def refuse(self, code: CloseCode, reason: str) -> None:
+        # The socket must be accepted for the client to see the code (else it is an HTTP 403).
+        if not getattr(self, "_accepted", False):
+            await self.accept()
+            self._accepted = True
+        await self.send(text_data=viewer_message("error", code=int(code), reason=reason))
+        await self.close(code=int(code), reason=reason[:120])
+
+    async def accept(self, subprotocol: str | None = None, headers: Any = None) -> None:
+        await super().accept(subprotocol, headers)
+        self._accepted = True
+
+    async def join_lecture_group(self) -> None:
+        self.group = services.lecture_group(self.lecture_id)
+        await self.channel_layer.group_add(self.group, self.channel_name)
+
+    async def disconnect(self, code: int) -> None:
+        if self.group:
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+
+    # -- events from the lecture's group -----------------------------------------------------
+
+    async def caption_final(self, event: dict[str, Any]) -> None:
+        await self.send(text_data=viewer_message("final", **_without_type(event)))
+
+    async def caption_partial(self, event: dict[str, Any]) -> None:
+        await self.send(text_data=viewer_message("partial", text=event["text"]))
+
+    async def lecture_status(self, event: dict[str, Any]) -> None:
+        await self.send(text_data=viewer_message("status", status=event["status"]))
+
+
+def _without_type(event: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in event.items() if key != "type"}
+
+
+class CaptionConsumer(LectureSocket):
+    """A viewer: a snapshot first, then every partial, final and status of the lecture."""
+
+    async def connect(self) -> None:
+        self.lecture_id = int(self.scope["url_route"]["kwargs"]["lecture_id"])
+        self.last_seq = 0
+        self.flood = TokenBucket(rate=5, burst=20, now=time.monotonic())
+        admission = await database_sync_to_async(services.admit_viewer)(
+            self.scope["user"], self.lecture_id
+        )
+        if admission.lecture is None:
+            assert admission.refusal is not None
+            await self.refuse(admission.refusal, "you may not watch this lecture")
+            return
+        try:
+            after = parse_after(_query_param(self.scope, "after"))
+        except ProtocolError as error:
+            await self.refuse(error.code, error.reason)
+            return
+        # Join before reading: a final committed in between arrives twice and is dropped by seq
+        # below, rather than falling into the gap between snapshot and subscription.
+        await self.join_lecture_group()
+        await self.accept()
+        snapshot = await database_sync_to_async(services.snapshot)(
+            lecture=admission.lecture, after_seq=after
+        )
+        snapshot["protocol"] = PROTOCOL_VERSION
+        if snapshot["finals"]:
+            self.last_seq = snapshot["finals"][-1]["seq"]
+        else:
+            self.last_seq = after
+        await self.send(text_data=json.dumps(snapshot, ensure_ascii=False))
+
+    async def caption_final(self, event: dict[str, Any]) -> None:
+        if event["seq"] <= self.last_seq:
+            return
+        self.last_seq = event["seq"]
+        await super().caption_final(event)
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        """Viewers only listen; a `ping` is answered, anything else is a protocol error."""
+        if not self.flood.take(1, now=time.monotonic()):
+            await self.refuse(CloseCode.TOO_FAST, "viewers send at most 5 messages a second")
+            return
+        if text_data is not None:
+            try:
+                message = json.loads(text_data)
+            except json.JSONDecodeError:
+                message = None
+            if isinstance(message, dict) and message.get("type") == "ping":
+                await self.send(text_data=viewer_message("pong"))
+                return
+        await self.refuse(CloseCode.BAD_MESSAGE, "viewers may only send {'type': 'ping'}")
+
+
+class BroadcastConsumer(LectureSocket):
+    """The instructor's microphone: `start`, binary PCM16 frames, `stop`."""
+
+    session: LiveSession | None = None
+
+    async def connect(self) -> None:
+        self.lecture_id = int(self.scope["url_route"]["kwargs"]["lecture_id"])
+        self.limits = BroadcastLimits(now=time.monotonic())
+        admission = await database_sync_to_async(services.admit_broadcaster)(
+            self.scope["user"], self.lecture_id
+        )
+        if admission.lecture is None:
+            assert admission.refusal is not None
+            reasons = {
+                CloseCode.UNAUTHENTICATED: "log in to broadcast",
+                CloseCode.FORBIDDEN: "only the course's instructors broadcast",
+                CloseCode.NOT_FOUND: "no such lecture",
+                CloseCode.NOT_LIVE: "start the lecture before broadcasting",
+            }
+            await self.refuse(admission.refusal, reasons.get(admission.refusal, "refused"))
+            return
+        self.lecture: Lecture = admission.lecture
+        await self.join_lecture_group()
+        await self.accept()
+        replaced = await database_sync_to_async(services.broadcaster_claim)(
+            lecture_id=self.lecture_id, channel_name=self.channel_name
+        )
+        if replaced:
+            await self.channel_layer.send(replaced, {"type": "broadcast.replaced"})
+        await self.send(text_data=viewer_message("ready", protocol=PROTOCOL_VERSION))
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        try:
+            self.limits.check_message(now=time.monotonic())
+            if bytes_data is not None:
+                await self._receive_audio(bytes_data)
+            elif text_data is not None:
+                await self._receive_text(text_data)
+        except ProtocolError as error:
+            logger.info(
+                "broadcaster refused",
+                extra={"lecture_id": self.lecture_id, "code": int(error.code)},
+            )
+            await self._end_session()
+            await self.refuse(error.code, error.reason)
+
+    async def _receive_audio(self, frame: bytes) -> None:
+        if self.session is None:
+            raise ProtocolError(CloseCode.BAD_MESSAGE, "send 'start' before any audio")
+        check_audio_frame(frame)
+        self.limits.check_audio(len(frame), now=time.monotonic())
+        self.session.feed(frame)
+
+    async def _receive_text(self, text: str) -> None:
+        message = parse_broadcaster_text(text, course_language=self.lecture.course.language)
+        if isinstance(message, StartMessage):
+            if self.session is not None:
+                raise ProtocolError(CloseCode.BAD_MESSAGE, "'start' was already sent")
+            await self._start_session(message)
+        else:
+            session = self.session
+            await self._end_session()
+            rtf = round(session.real_time_factor, 3) if session is not None else None
+            await self.send(text_data=viewer_message("stopped", real_time_factor=rtf))
+            await self.close(code=1000)
+
+    async def _start_session(self, message: StartMessage) -> None:
+        engine = await run_in_asr_thread(get_engine)
+        started_at = self.lecture.started_at or timezone.now()
+        offset_ms = max(0, int((timezone.now() - started_at).total_seconds() * 1000))
+        self.session = LiveSession(
+            lecture_id=self.lecture_id,
+            engine=engine,
+            language=message.language,
+            offset_ms=offset_ms,
+            on_error=self._transcription_failed,
+        )
+        await self.send(
+            text_data=viewer_message("started", language=message.language, offset_ms=offset_ms)
+        )
+
+    async def _transcription_failed(self, error: BaseException) -> None:
+        self.session = None  # the failed session cannot be finished; what it stored is kept
+        await self.refuse(CloseCode.SERVER_ERROR, "transcription failed")
+
+    async def _end_session(self) -> None:
+        """Store whatever was heard; captions committed so far are never lost."""
+        session, self.session = self.session, None
+        if session is not None:
+            await session.finish()
+            await database_sync_to_async(services.partial_set)(lecture_id=self.lecture_id, text="")
+
+    async def disconnect(self, code: int) -> None:
+        await self._end_session()
+        if hasattr(self, "lecture"):
+            await database_sync_to_async(services.broadcaster_release)(
+                lecture_id=self.lecture_id, channel_name=self.channel_name
+            )
+        await super().disconnect(code)
+
+    async def broadcast_replaced(self, event: dict[str, Any]) -> None:
+        await self._end_session()
+        await self.refuse(CloseCode.REPLACED, "another connection took over this broadcast")
+
+    async def lecture_status(self, event: dict[str, Any]) -> None:
+        await super().lecture_status(event)
+        if event["status"] != Lecture.Status.LIVE:
+            await self._end_session()
+            await self.close(code=int(CloseCode.LECTURE_ENDED), reason="the lecture has ended")
+
+
+def _query_param(scope: dict[str, Any], name: str) -> str | None:
+    values = parse_qs(scope.get("query_string", b"").decode("latin-1")).get(name)
+    return values[-1] if values else None

@@ -1,0 +1,99 @@
+"""One broadcast of one lecture: audio in, finals stored and published, partials published.
+
+No socket here: the broadcast consumer feeds PCM frames in and calls `finish()` at the end;
+tests can drive a session directly. ASR runs on the process's ASR thread, never on the event
+loop, and in a background task so that receiving audio never waits for inference.
+"""
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+
+from channels.db import database_sync_to_async
+
+from captions import services
+from ml.asr import SpeechRecognizer, run_in_asr_thread
+from ml.audio import pcm16_to_float32
+from ml.streaming import FinalCaption, StreamingTranscriber, StreamUpdate
+
+logger = logging.getLogger(__name__)
+
+
+class LiveSession:
+    def __init__(
+        self,
+        *,
+        lecture_id: int,
+        engine: SpeechRecognizer,
+        language: str,
+        offset_ms: int,
+        vocabulary: str = "",
+        on_error: Callable[[BaseException], Awaitable[None]] | None = None,
+    ) -> None:
+        self.lecture_id = lecture_id
+        # Stream times start at 0 on every connection; the offset places them in the lecture.
+        self.offset_ms = offset_ms
+        self.transcriber = StreamingTranscriber(engine, language=language, vocabulary=vocabulary)
+        self._audio_ready = asyncio.Event()
+        self._last_partial = ""
+        self._on_error = on_error
+        self._closed = False
+        self._worker = asyncio.create_task(self._transcribe_continuously())
+
+    def feed(self, pcm16: bytes) -> None:
+        if self._closed:
+            return
+        self.transcriber.insert_audio(pcm16_to_float32(pcm16))
+        self._audio_ready.set()
+
+    async def _transcribe_continuously(self) -> None:
+        try:
+            while True:
+                await self._audio_ready.wait()
+                self._audio_ready.clear()
+                if self._closed:
+                    return
+                update = await run_in_asr_thread(self.transcriber.process)
+                await self._publish(update)
+        except Exception as error:  # the broadcaster must hear about it, not a silent stall
+            logger.exception("live transcription failed", extra={"lecture_id": self.lecture_id})
+            if self._on_error is not None:
+                await self._on_error(error)
+
+    async def _publish(self, update: StreamUpdate) -> None:
+        for caption in update.finals:
+            await self._store_final(caption)
+        if update.partial != self._last_partial:
+            self._last_partial = update.partial
+            await database_sync_to_async(services.partial_set)(
+                lecture_id=self.lecture_id, text=update.partial
+            )
+
+    async def _store_final(self, caption: FinalCaption) -> None:
+        started = time.perf_counter()
+        await database_sync_to_async(services.segment_append)(
+            lecture_id=self.lecture_id,
+            start_ms=self.offset_ms + caption.start_ms,
+            end_ms=self.offset_ms + caption.end_ms,
+            text=caption.text,
+        )
+        logger.debug(
+            "final stored",
+            extra={"lecture_id": self.lecture_id, "ms": (time.perf_counter() - started) * 1e3},
+        )
+
+    async def finish(self) -> None:
+        """Stop listening and store everything heard so far as finals: nothing said is lost."""
+        if self._closed:
+            return
+        self._closed = True
+        # Never cancel the worker mid-step: the finals of a step in flight would be lost.
+        self._audio_ready.set()
+        await self._worker
+        update = await run_in_asr_thread(self.transcriber.finish)
+        await self._publish(update)
+
+    @property
+    def real_time_factor(self) -> float:
+        return self.transcriber.stats.real_time_factor

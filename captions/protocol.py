@@ -1,0 +1,160 @@
+"""The live caption websocket protocol, version 1: messages, limits and close codes.
+
+Plain functions and data, no sockets: the consumers call these, the tests call them directly.
+`docs/protocol.md` is the description for client authors; keep the two in step.
+"""
+
+import json
+from dataclasses import dataclass
+from enum import IntEnum
+from typing import Any
+
+PROTOCOL_VERSION = 1
+SAMPLE_RATE = 16_000
+SAMPLE_FORMAT = "pcm_s16le"
+BYTES_PER_SECOND = SAMPLE_RATE * 2
+SUPPORTED_LANGUAGES = ("ko", "en")
+
+MAX_TEXT_MESSAGE_BYTES = 4_096
+# 0.5 s of audio a frame: browsers send 20-100 ms, so this leaves room without letting one frame
+# hold the ASR thread hostage.
+MAX_FRAME_BYTES = BYTES_PER_SECOND // 2
+# Audio may arrive faster than real time only briefly (a reconnecting client flushing its
+# buffer): the bucket holds this many seconds and refills at AUDIO_RATE_FACTOR x real time.
+AUDIO_BURST_S = 10.0
+AUDIO_RATE_FACTOR = 1.5
+MAX_MESSAGES_PER_SECOND = 100
+MESSAGE_BURST = 200
+
+
+class CloseCode(IntEnum):
+    """Every refusal closes the socket with one of these (4000-4999 is for applications)."""
+
+    LECTURE_ENDED = 4000  # normal end: the instructor ended the lecture
+    UNAUTHENTICATED = 4001  # not logged in
+    FORBIDDEN = 4003  # logged in, may see the lecture, may not do this (a student broadcasting)
+    NOT_FOUND = 4004  # no such lecture, or not one of yours
+    NOT_LIVE = 4009  # broadcasting to a lecture that is not live
+    REPLACED = 4010  # another connection of the instructor took over the broadcast
+    BAD_MESSAGE = 4400  # malformed JSON, unknown type, binary before `start`, bad parameters
+    FRAME_TOO_LARGE = 4413  # a message over the size limits
+    TOO_FAST = 4429  # audio faster than real time beyond the burst, or a message flood
+    SERVER_ERROR = 4500  # the server failed; captions committed so far are kept
+
+
+class ProtocolError(Exception):
+    def __init__(self, code: CloseCode, reason: str) -> None:
+        super().__init__(reason)
+        self.code = code
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class StartMessage:
+    sample_rate: int
+    format: str
+    language: str
+
+
+@dataclass(frozen=True)
+class StopMessage:
+    pass
+
+
+BroadcasterMessage = StartMessage | StopMessage
+
+
+def _load_json(text: str) -> dict[str, Any]:
+    if len(text.encode()) > MAX_TEXT_MESSAGE_BYTES:
+        raise ProtocolError(CloseCode.FRAME_TOO_LARGE, "text message over 4096 bytes")
+    try:
+        message = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise ProtocolError(CloseCode.BAD_MESSAGE, f"malformed JSON: {error.msg}") from error
+    if not isinstance(message, dict) or not isinstance(message.get("type"), str):
+        raise ProtocolError(CloseCode.BAD_MESSAGE, "a message is a JSON object with a 'type'")
+    return message
+
+
+def parse_broadcaster_text(text: str, *, course_language: str) -> BroadcasterMessage:
+    """A broadcaster's text message: `start` (once, before any audio) or `stop`."""
+    message = _load_json(text)
+    kind = message["type"]
+    if kind == "stop":
+        return StopMessage()
+    if kind != "start":
+        raise ProtocolError(CloseCode.BAD_MESSAGE, f"unknown message type {kind!r}")
+    sample_rate = message.get("sample_rate")
+    if sample_rate != SAMPLE_RATE:
+        raise ProtocolError(
+            CloseCode.BAD_MESSAGE, f"sample_rate must be {SAMPLE_RATE}, got {sample_rate!r}"
+        )
+    sample_format = message.get("format", SAMPLE_FORMAT)
+    if sample_format != SAMPLE_FORMAT:
+        raise ProtocolError(
+            CloseCode.BAD_MESSAGE, f"format must be {SAMPLE_FORMAT!r}, got {sample_format!r}"
+        )
+    language = message.get("language", course_language)
+    if language not in SUPPORTED_LANGUAGES:
+        raise ProtocolError(
+            CloseCode.BAD_MESSAGE,
+            f"language must be one of {', '.join(SUPPORTED_LANGUAGES)}, got {language!r}",
+        )
+    return StartMessage(sample_rate=SAMPLE_RATE, format=SAMPLE_FORMAT, language=language)
+
+
+def check_audio_frame(frame: bytes) -> None:
+    if len(frame) > MAX_FRAME_BYTES:
+        raise ProtocolError(
+            CloseCode.FRAME_TOO_LARGE,
+            f"audio frame of {len(frame)} bytes; at most {MAX_FRAME_BYTES}",
+        )
+    if len(frame) % 2:
+        raise ProtocolError(CloseCode.BAD_MESSAGE, "PCM16 frames hold whole 2-byte samples")
+
+
+def parse_after(raw: str | None) -> int:
+    """The viewer's `?after=<seq>`: captions after this seq are sent; absent means all."""
+    if raw is None or raw == "":
+        return 0
+    if not raw.isdigit() or len(raw) > 9:
+        raise ProtocolError(CloseCode.BAD_MESSAGE, "after must be a non-negative integer")
+    return int(raw)
+
+
+class TokenBucket:
+    """Allows `rate` units a second on average and `burst` at once; time comes from the caller."""
+
+    def __init__(self, *, rate: float, burst: float, now: float) -> None:
+        self.rate = rate
+        self.burst = burst
+        self.tokens = burst
+        self.updated = now
+
+    def take(self, amount: float, *, now: float) -> bool:
+        self.tokens = min(self.burst, self.tokens + (now - self.updated) * self.rate)
+        self.updated = now
+        if amount > self.tokens:
+            return False
+        self.tokens -= amount
+        return True
+
+
+class BroadcastLimits:
+    """Audio no faster than AUDIO_RATE_FACTOR x real time beyond a burst, and no message flood."""
+
+    def __init__(self, *, now: float) -> None:
+        self.audio = TokenBucket(rate=AUDIO_RATE_FACTOR, burst=AUDIO_BURST_S, now=now)
+        self.messages = TokenBucket(rate=MAX_MESSAGES_PER_SECOND, burst=MESSAGE_BURST, now=now)
+
+    def check_message(self, *, now: float) -> None:
+        if not self.messages.take(1, now=now):
+            raise ProtocolError(CloseCode.TOO_FAST, "more than 100 messages a second")
+
+    def check_audio(self, frame_bytes: int, *, now: float) -> None:
+        if not self.audio.take(frame_bytes / BYTES_PER_SECOND, now=now):
+            raise ProtocolError(CloseCode.TOO_FAST, "audio arrives faster than real time")
+
+
+def viewer_message(kind: str, **fields: Any) -> str:
+    return json.dumps({"type": kind, **fields}, ensure_ascii=False)

@@ -1,0 +1,81 @@
+"""The two live pages: the instructor's broadcast page and the students' live caption page."""
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.templatetags.static import static
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from accounts.preferences import caption_preferences_of
+from captions.protocol import MAX_FRAME_BYTES, PROTOCOL_VERSION, SAMPLE_RATE
+from lectures.selectors import can_manage_course, lectures_visible_to
+
+
+def _user(request: HttpRequest) -> User:
+    assert isinstance(request.user, User)
+    return request.user
+
+
+@login_required
+def lecture_broadcast(request: HttpRequest, lecture_id: int) -> HttpResponse:
+    user = _user(request)
+    lecture = get_object_or_404(lectures_visible_to(user), pk=lecture_id)
+    if not can_manage_course(user, lecture.course):
+        raise PermissionDenied
+    config = {
+        "lectureId": lecture.pk,
+        "socketPath": f"/ws/lectures/{lecture.pk}/broadcast/",
+        "language": lecture.course.language,
+        "sampleRate": SAMPLE_RATE,
+        "maxFrameBytes": MAX_FRAME_BYTES,
+        "protocol": PROTOCOL_VERSION,
+        "workletUrl": static("js/pcm-worklet.js"),
+    }
+    strings = {
+        "states": {
+            "idle": _("Not started"),
+            "connecting": _("Connecting…"),
+            "live": _("Broadcasting"),
+            "reconnecting": _("Reconnecting…"),
+            "stopped": _("Stopped"),
+            "ended": _("The lecture has ended"),
+            "refused": _("Refused by the server"),
+            "replaced": _("Taken over by another window"),
+        },
+        "microphoneError": _("The microphone could not be opened"),
+    }
+    return render(
+        request,
+        "captions/broadcast.html",
+        {"lecture": lecture, "course": lecture.course, "config": config, "strings": strings},
+    )
+
+
+@login_required
+def lecture_live(request: HttpRequest, lecture_id: int) -> HttpResponse:
+    user = _user(request)
+    lecture = get_object_or_404(lectures_visible_to(user), pk=lecture_id)
+    config = {
+        "lectureId": lecture.pk,
+        "socketPath": f"/ws/lectures/{lecture.pk}/captions/",
+        "preferencesUrl": reverse("api-caption-prefs"),
+        "preferences": caption_preferences_of(user.caption_preferences),
+        "status": lecture.status,
+    }
+    strings = {
+        "connecting": _("Connecting…"),
+        "live": _("Live"),
+        "reconnecting": _("Connection lost. Reconnecting… Captions said meanwhile will appear."),
+        "ended": _("The lecture has ended. The captions stay on the lecture page."),
+        "refused": _("You cannot watch this lecture."),
+        "notLive": _("This lecture is not live. Captions appear when it starts."),
+        "saveFailed": _("Your settings could not be saved."),
+    }
+    return render(
+        request,
+        "captions/live.html",
+        {"lecture": lecture, "course": lecture.course, "config": config, "strings": strings},
+    )

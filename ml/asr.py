@@ -1,0 +1,233 @@
+"""Speech recognition engine: faster-whisper (CTranslate2), one model per process.
+
+Decoding is tuned for live captions, not for best offline accuracy:
+- greedy (beam 1) at temperature 0 with no temperature fallback: beam search with fallback loops
+  on synthetic speech and costs several decodes per window;
+- the course language is forced: auto-detection calls espeak's Korean "Thai";
+- no conditioning on previous windows (the streaming layer passes its own prompt);
+- word timestamps on: LocalAgreement commits words by time;
+- faster-whisper's no-speech skip is off by default: with its stock threshold it drops synthetic
+  Korean whole. Silence is kept out by Silero VAD before this engine is called, and by the
+  hallucination filter after it.
+- `no_repeat_ngram_size` and a token budget proportional to the audio length stop a repetition
+  loop early; the loop guard in `ml.caption_filters` removes what is left of it.
+
+`WhisperEngine.transcribe` is synchronous and CPU-bound (about 0.1x real time for Whisper base on
+two cores, but never under the cost of encoding one 30 s window). Callers on an event loop must not
+call it directly: use `run_in_asr_thread`, which runs the work on this process's single ASR
+thread, so concurrent lectures queue instead of oversubscribing the CPU.
+"""
+
+import asyncio
+import functools
+import os
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import ParamSpec, Protocol, TypeVar
+
+import numpy as np
+import numpy.typing as npt
+from faster_whisper import WhisperModel  # type: ignore[import-untyped]
+
+SAMPLE_RATE = 16_000
+
+FloatAudio = npt.NDArray[np.float32]
+
+# Whisper's decoder context: prompt and generated tokens share 448 positions, and faster-whisper
+# keeps at most the last 223 prompt tokens behind a start-of-previous token.
+_WHISPER_MAX_TOKENS = 448
+_WHISPER_MAX_PROMPT_TOKENS = _WHISPER_MAX_TOKENS // 2 - 1
+_SOT_SEQUENCE_TOKENS = 4  # <|startofprev|> + <|startoftranscript|><|lang|><|transcribe|>
+
+
+@dataclass(frozen=True)
+class TranscribedWord:
+    start: float  # seconds from the start of the audio passed in
+    end: float
+    text: str  # as Whisper spells it, usually with its leading space
+    probability: float
+
+
+@dataclass(frozen=True)
+class TranscribedSegment:
+    start: float
+    end: float
+    text: str
+    words: tuple[TranscribedWord, ...]
+    no_speech_prob: float
+    avg_logprob: float
+
+
+class SpeechRecognizer(Protocol):
+    """What the streaming layer needs from an engine; tests script a fake one."""
+
+    def transcribe(
+        self, audio: FloatAudio, *, language: str, prompt: str | None
+    ) -> list[TranscribedSegment]: ...
+
+
+@dataclass(frozen=True)
+class DecodingOptions:
+    # None: never skip a window as "no speech" (the stock 0.6 drops synthetic Korean).
+    no_speech_threshold: float | None = None
+    # Blocks a token 8-gram from recurring inside one window: cuts loops short; 8 tokens is
+    # longer than the short phrases a speaker legitimately repeats.
+    no_repeat_ngram_size: int = 8
+    # Generated tokens allowed per second of audio (+ a constant): speech never needs more,
+    # a loop is cut off instead of running to 448 tokens.
+    max_tokens_per_second: float = 25.0
+    min_token_budget: int = 24
+
+
+def default_cpu_threads() -> int:
+    """Threads for CTranslate2: the CPUs this process may use, at most 8."""
+    try:
+        available = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        available = os.cpu_count() or 1
+    return max(1, min(available, 8))
+
+
+_models: dict[tuple[str, str, str, int], WhisperModel] = {}
+_models_lock = threading.Lock()
+
+
+def load_whisper_model(
+    model_path: Path,
+    *,
+    device: str = "cpu",
+    compute_type: str = "int8",
+    cpu_threads: int | None = None,
+) -> WhisperModel:
+    """The process-wide model for these settings, loaded on first use.
+
+    The lock makes concurrent first calls load it once. `model_path` must be a CTranslate2
+    Whisper folder (see `ml.whisper_model.resolve_whisper_model`); nothing is downloaded.
+    """
+    folder = Path(model_path).absolute()
+    if not (folder / "model.bin").is_file():
+        raise FileNotFoundError(f"{folder} is not a CTranslate2 Whisper folder")
+    threads = cpu_threads if cpu_threads is not None else default_cpu_threads()
+    key = (str(folder.resolve()), device, compute_type, threads)
+    with _models_lock:
+        model = _models.get(key)
+        if model is None:
+            model = WhisperModel(
+                str(folder),
+                device=device,
+                compute_type=compute_type,
+                cpu_threads=threads,
+                local_files_only=True,
+            )
+            _models[key] = model
+        return model
+
+
+class WhisperEngine:
+    """`SpeechRecognizer` over a faster-whisper model; thread-safe, shareable across lectures."""
+
+    def __init__(self, model: WhisperModel, options: DecodingOptions | None = None) -> None:
+        self.model = model
+        self.options = options if options is not None else DecodingOptions()
+
+    @classmethod
+    def load(
+        cls,
+        model_path: Path,
+        *,
+        device: str = "cpu",
+        compute_type: str = "int8",
+        cpu_threads: int | None = None,
+        options: DecodingOptions | None = None,
+    ) -> "WhisperEngine":
+        model = load_whisper_model(
+            model_path, device=device, compute_type=compute_type, cpu_threads=cpu_threads
+        )
+        return cls(model, options)
+
+    def _token_budget(self, duration_s: float, prompt: str | None) -> int:
+        prompt_tokens = 0
+        if prompt:
+            encoded = self.model.hf_tokenizer.encode(" " + prompt.strip(), add_special_tokens=False)
+            prompt_tokens = min(len(encoded.ids), _WHISPER_MAX_PROMPT_TOKENS)
+        room = _WHISPER_MAX_TOKENS - prompt_tokens - _SOT_SEQUENCE_TOKENS - 1
+        wanted = (
+            int(duration_s * self.options.max_tokens_per_second) + self.options.min_token_budget
+        )
+        return max(1, min(room, wanted))
+
+    def transcribe(
+        self, audio: FloatAudio, *, language: str, prompt: str | None = None
+    ) -> list[TranscribedSegment]:
+        """Transcribe 16 kHz mono float32 audio (at most 30 s) in `language`. Blocks the caller."""
+        samples = np.ascontiguousarray(audio, dtype=np.float32)
+        if samples.ndim != 1:
+            raise ValueError("audio must be one channel (a 1-D array)")
+        if samples.size == 0:
+            return []
+        segments, _info = self.model.transcribe(
+            samples,
+            language=language,
+            task="transcribe",
+            beam_size=1,
+            best_of=1,
+            temperature=0.0,  # a single temperature: no fallback
+            compression_ratio_threshold=None,
+            log_prob_threshold=None,
+            no_speech_threshold=self.options.no_speech_threshold,
+            condition_on_previous_text=False,
+            initial_prompt=prompt or None,
+            word_timestamps=True,
+            vad_filter=False,  # the streaming layer runs VAD itself, on the whole stream
+            no_repeat_ngram_size=self.options.no_repeat_ngram_size,
+            max_new_tokens=self._token_budget(samples.size / SAMPLE_RATE, prompt),
+        )
+        return [
+            TranscribedSegment(
+                start=float(segment.start),
+                end=float(segment.end),
+                text=segment.text,
+                words=tuple(
+                    TranscribedWord(
+                        start=float(word.start),
+                        end=float(word.end),
+                        text=word.word,
+                        probability=float(word.probability),
+                    )
+                    for word in segment.words or ()
+                ),
+                no_speech_prob=float(segment.no_speech_prob),
+                avg_logprob=float(segment.avg_logprob),
+            )
+            for segment in segments  # a generator: decoding happens while iterating
+        ]
+
+
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
+
+_asr_executor: ThreadPoolExecutor | None = None
+_asr_executor_lock = threading.Lock()
+
+
+def asr_executor() -> ThreadPoolExecutor:
+    """This process's single ASR thread: inference from every lecture queues here in order."""
+    global _asr_executor
+    with _asr_executor_lock:
+        if _asr_executor is None:
+            _asr_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hearus-asr")
+        return _asr_executor
+
+
+async def run_in_asr_thread(
+    function: Callable[_P, _T], /, *args: _P.args, **kwargs: _P.kwargs
+) -> _T:
+    """Await `function(*args, **kwargs)` run on the ASR thread, keeping the event loop free.
+
+    For example `update = await run_in_asr_thread(transcriber.process)`.
+    """
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(asr_executor(), functools.partial(function, *args, **kwargs))

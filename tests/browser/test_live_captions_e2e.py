@@ -1,0 +1,93 @@
+"""End to end in real Chromium: the instructor's microphone (a WAV file fed to Chromium's fake
+capture device) to a student's screen, through a real Daphne server."""
+
+import wave
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+from django.utils import timezone
+from playwright.sync_api import Browser, Page, Playwright, expect
+
+from lectures.models import Lecture
+from ml.metrics import word_error_rate
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
+from tests.conftest import PASSWORD, World
+from tests.daphne_server import daphne_server
+from tests.ml.speech import ENGLISH_TEXT, pcm16, silence, synthesize
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def microphone_wav(tmp_path: Path) -> Path:
+    """The lecture audio, then 3 s of silence (so captions become final before it loops)."""
+    pcm = pcm16(np.concatenate([synthesize(ENGLISH_TEXT, "en-us", tmp_path), silence(3.0)]))
+    path = tmp_path / "microphone.wav"
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(16_000)
+        out.writeframes(pcm)
+    return path
+
+
+@pytest.fixture
+def browser_with_microphone(playwright: Playwright, microphone_wav: Path) -> Iterator[Browser]:
+    """A second Chromium whose microphone plays `microphone_wav` (the flags are per process)."""
+    chromium = playwright.chromium.launch(
+        executable_path=CHROMIUM,
+        args=[
+            *CHROMIUM_ARGS,
+            "--use-fake-ui-for-media-stream",
+            "--use-fake-device-for-media-stream",
+            f"--use-file-for-fake-audio-capture={microphone_wav}",
+            "--autoplay-policy=no-user-gesture-required",
+        ],
+    )
+    yield chromium
+    chromium.close()
+
+
+def log_in(browser: Browser, base_url: str, username: str) -> Page:
+    context = browser.new_context(locale="en-US")
+    context.grant_permissions(["microphone"], origin=base_url)
+    page = context.new_page()
+    page.goto(f"{base_url}/accounts/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", PASSWORD)
+    page.click("main button[type=submit]")
+    page.wait_for_url(f"{base_url}/dashboard/")
+    return page
+
+
+def test_the_instructors_words_appear_on_the_students_screen(
+    world: World, browser_with_microphone: Browser
+) -> None:
+    world.course.language = "en"  # the microphone speaks English
+    world.course.save()
+    world.lecture.status = Lecture.Status.LIVE
+    world.lecture.started_at = timezone.now()
+    world.lecture.save()
+    with daphne_server() as base_url:
+        student = log_in(browser_with_microphone, base_url, world.student.username)
+        student.goto(f"{base_url}/lectures/{world.lecture.pk}/live/")
+        expect(student.locator("#live-state")).to_have_attribute("data-state", "live")
+        expect(student.locator("#finals li")).to_have_count(1)  # the caption stored earlier
+
+        instructor = log_in(browser_with_microphone, base_url, world.instructor.username)
+        instructor.goto(f"{base_url}/lectures/{world.lecture.pk}/broadcast/")
+        instructor.click("#start-broadcast")
+        expect(instructor.locator("#connection-state")).to_have_attribute(
+            "data-state", "live", timeout=30_000
+        )
+        # The spoken sentences arrive as final captions on the student's page.
+        expect(student.locator("#finals")).to_contain_text("any time", timeout=60_000)
+        captions = student.locator("#finals li").all_inner_texts()[1:]
+        last = next(i for i, caption in enumerate(captions) if "any time" in caption)
+        first_pass = " ".join(captions[: last + 1])  # the WAV loops: score its first playing
+        assert word_error_rate(ENGLISH_TEXT, first_pass) < 0.25, captions
+        assert instructor.locator("#own-finals li").count() >= 1  # the instructor sees them too
+        instructor.click("#stop-broadcast")
+        expect(instructor.locator("#connection-state")).to_have_attribute("data-state", "stopped")

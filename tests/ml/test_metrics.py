@@ -1,0 +1,30 @@
+"""Word and character error rates on normalized text."""
+
+import pytest
+
+from ml.metrics import character_error_rate, edit_distance, normalize_text, word_error_rate
+
+
+def test_normalization_ignores_case_punctuation_and_spacing() -> None:
+    assert normalize_text("  Hello,   WORLD!  It's  fine. ") == "hello world it s fine"
+    assert normalize_text("안녕하세요, 여러분.") == "안녕하세요 여러분"
+
+
+def test_edit_distance_counts_substitutions_insertions_deletions() -> None:
+    assert edit_distance("kitten", "sitting") == 3
+    assert edit_distance([], ["a"]) == 1
+    assert edit_distance(["a", "b"], []) == 2
+
+
+def test_word_error_rate() -> None:
+    reference = "the cat sat on the mat"
+    assert word_error_rate(reference, "The cat sat on the mat.") == 0.0
+    assert word_error_rate(reference, "the cat sat on a mat") == pytest.approx(1 / 6)
+    assert word_error_rate(reference, "the cat sat on the mat today") == pytest.approx(1 / 6)
+    assert word_error_rate(reference, "") == 1.0
+    assert word_error_rate("", "") == 0.0
+
+
+def test_character_error_rate_ignores_spaces() -> None:
+    assert character_error_rate("인공 지능", "인공지능") == 0.0
+    assert character_error_rate("인공지능", "인공기능") == pytest.approx(1 / 4)

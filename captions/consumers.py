@@ -204,6 +204,7 @@ class BroadcastConsumer(LectureSocket):
             engine=engine,
             language=message.language,
             offset_ms=offset_ms,
+            vocabulary=self.lecture.course.vocabulary_terms(),
             on_error=self._transcription_failed,
         )
         await self.send(

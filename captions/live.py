@@ -8,7 +8,7 @@ loop, and in a background task so that receiving audio never waits for inference
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 
 from channels.db import database_sync_to_async
 
@@ -28,7 +28,7 @@ class LiveSession:
         engine: SpeechRecognizer,
         language: str,
         offset_ms: int,
-        vocabulary: str = "",
+        vocabulary: Sequence[str] = (),
         on_error: Callable[[BaseException], Awaitable[None]] | None = None,
     ) -> None:
         self.lecture_id = lecture_id

@@ -72,7 +72,11 @@ def load_demo_data() -> Course:
 
     course, _created = Course.objects.update_or_create(
         code="AI101",
-        defaults={"title": "인공지능 개론", "language": Course.Language.KOREAN},
+        defaults={
+            "title": "인공지능 개론",
+            "language": Course.Language.KOREAN,
+            "vocabulary": "인공지능, 기계 학습, 지도 학습, 비지도 학습, 탐색 알고리즘, 휴리스틱",
+        },
     )
     course.join_code = DEMO_JOIN_CODE
     course.save(update_fields=["join_code"])

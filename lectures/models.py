@@ -29,6 +29,14 @@ class Course(models.Model):
         blank=True,
         verbose_name=_("instructors"),
     )
+    vocabulary = models.TextField(
+        _("vocabulary"),
+        blank=True,
+        help_text=_(
+            "Terms of this course, one per line or comma-separated (e.g. 역전파, gradient "
+            "descent): given to speech recognition as a hint so they are spelled right."
+        ),
+    )
     join_code = models.CharField(
         _("join code"), max_length=16, unique=True, default=new_join_code, editable=False
     )
@@ -41,6 +49,10 @@ class Course(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} {self.title}"
+
+    def vocabulary_terms(self) -> list[str]:
+        raw = self.vocabulary.replace("\n", ",")
+        return [term.strip() for term in raw.split(",") if term.strip()]
 
 
 class Enrollment(models.Model):

@@ -1,0 +1,183 @@
+"""Caption exports: WebVTT, SubRip (SRT), plain text and JSON from timed cues.
+
+The writers take any objects with `start_ms`, `end_ms` and `text` (a `Cue`, a live
+`FinalCaption`, a stored transcript segment) and prepare them the same way for every format:
+- text: Unicode NFC, every run of white space (line breaks included) folded into one space,
+  trimmed; cues left without text are dropped (a blank line would end a VTT/SRT cue early);
+- order: sorted by start time (stable, so equal starts keep their order);
+- times: negative starts become 0 and every cue lasts at least 1 ms (both formats require the
+  end after the start).
+VTT and SRT cue text is wrapped into lines of at most `max_line_chars` characters (42 by
+default, the common subtitle guideline), counted as Unicode characters so a Hangul syllable is
+one; lines are balanced ("aaaa bbbb" not "aaaaaaa b"), broken at spaces, and a word longer than
+a line (unspaced CJK text, a URL) is cut. Plain text and JSON keep each cue's text on one line.
+
+Output uses "\n" line endings (no CR), is UTF-8-ready `str`, and ends with a newline unless it is
+empty (plain text and SRT of no cues are ""; VTT of no cues is just the header).
+"""
+
+import json
+import math
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Protocol
+
+DEFAULT_MAX_LINE_CHARS = 42
+MIN_CUE_MS = 1
+
+
+@dataclass(frozen=True)
+class Cue:
+    start_ms: int
+    end_ms: int
+    text: str
+
+
+class CueLike(Protocol):
+    """Anything timed with a text: `Cue`, `ml.streaming.FinalCaption`, a transcript row."""
+
+    @property
+    def start_ms(self) -> int: ...
+
+    @property
+    def end_ms(self) -> int: ...
+
+    @property
+    def text(self) -> str: ...
+
+
+def clean_text(text: str) -> str:
+    """NFC text on one line: white space runs (newlines, tabs...) become one space; trimmed."""
+    return " ".join(unicodedata.normalize("NFC", text).split())
+
+
+def prepare_cues(cues: Iterable[CueLike]) -> list[Cue]:
+    """What every writer outputs: clean text, no empty cues, sorted, valid times (module doc)."""
+    prepared: list[Cue] = []
+    for cue in cues:
+        text = clean_text(cue.text)
+        if not text:
+            continue
+        start_ms = max(0, int(cue.start_ms))
+        end_ms = max(int(cue.end_ms), start_ms + MIN_CUE_MS)
+        prepared.append(Cue(start_ms=start_ms, end_ms=end_ms, text=text))
+    prepared.sort(key=lambda cue: cue.start_ms)
+    return prepared
+
+
+# -- timestamps -----------------------------------------------------------------------------------
+
+
+def _clock(milliseconds: int) -> tuple[int, int, int, int]:
+    seconds, millis = divmod(milliseconds, 1000)
+    minutes, seconds = divmod(seconds, 60)
+    hours, minutes = divmod(minutes, 60)
+    return hours, minutes, seconds, millis
+
+
+def vtt_timestamp(milliseconds: int) -> str:
+    """`HH:MM:SS.mmm` (hours grow past two digits when needed)."""
+    hours, minutes, seconds, millis = _clock(milliseconds)
+    return f"{hours:02d}:{minutes:02d}:{seconds:02d}.{millis:03d}"
+
+
+def srt_timestamp(milliseconds: int) -> str:
+    """`HH:MM:SS,mmm`."""
+    hours, minutes, seconds, millis = _clock(milliseconds)
+    return f"{hours:02d}:{minutes:02d}:{seconds:02d},{millis:03d}"
+
+
+# -- line wrapping --------------------------------------------------------------------------------
+
+
+def _pieces(text: str, width: int) -> list[str]:
+    """Words of `text`, any longer than `width` cut into `width`-character pieces."""
+    pieces: list[str] = []
+    for word in text.split(" "):
+        pieces += [word[i : i + width] for i in range(0, len(word), width)] or [word]
+    return pieces
+
+
+def _greedy(pieces: list[str], width: int) -> list[str]:
+    lines: list[str] = []
+    line = ""
+    for piece in pieces:
+        if line and len(line) + 1 + len(piece) <= width:
+            line += " " + piece
+        else:
+            if line:
+                lines.append(line)
+            line = piece
+    if line:
+        lines.append(line)
+    return lines
+
+
+def wrap_lines(text: str, max_line_chars: int = DEFAULT_MAX_LINE_CHARS) -> list[str]:
+    """`text` (cleaned) in as few lines of at most `max_line_chars` characters as possible,
+    balanced: the narrowest width that needs no more lines than a greedy fill is used."""
+    if max_line_chars < 1:
+        raise ValueError("max_line_chars must be at least 1")
+    text = clean_text(text)
+    if not text:
+        return []
+    pieces = _pieces(text, max_line_chars)
+    lines = _greedy(pieces, max_line_chars)
+    if len(lines) == 1:
+        return lines
+    # Binary search for the narrowest width with the same number of lines.
+    low = max(max(len(piece) for piece in pieces), math.ceil(len(text) / len(lines)))
+    high = max_line_chars
+    while low < high:
+        middle = (low + high) // 2
+        if len(_greedy(pieces, middle)) <= len(lines):
+            high = middle
+        else:
+            low = middle + 1
+    return _greedy(pieces, high)
+
+
+def escape_vtt_text(text: str) -> str:
+    """Cue text as WebVTT wants it: `&`, `<` and `>` as character references, so a `<` never
+    opens a tag and `-->` never appears inside a cue."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+# -- formats --------------------------------------------------------------------------------------
+
+
+def to_vtt(cues: Iterable[CueLike], *, max_line_chars: int = DEFAULT_MAX_LINE_CHARS) -> str:
+    """A WebVTT file: the `WEBVTT` header, then one block per cue."""
+    blocks = ["WEBVTT"]
+    for cue in prepare_cues(cues):
+        lines = [escape_vtt_text(line) for line in wrap_lines(cue.text, max_line_chars)]
+        timing = f"{vtt_timestamp(cue.start_ms)} --> {vtt_timestamp(cue.end_ms)}"
+        blocks.append("\n".join([timing, *lines]))
+    return "\n\n".join(blocks) + "\n"
+
+
+def to_srt(cues: Iterable[CueLike], *, max_line_chars: int = DEFAULT_MAX_LINE_CHARS) -> str:
+    """A SubRip file: blocks numbered from 1. SRT has no escaping: the text is written as it is
+    (parsers look for a whole timing line, so `-->` in a sentence is safe; players that read
+    `<i>` as markup would read a literal `<i>` in speech that way too)."""
+    blocks: list[str] = []
+    for index, cue in enumerate(prepare_cues(cues), start=1):
+        lines = wrap_lines(cue.text, max_line_chars)
+        timing = f"{srt_timestamp(cue.start_ms)} --> {srt_timestamp(cue.end_ms)}"
+        blocks.append("\n".join([str(index), timing, *lines]))
+    return "\n\n".join(blocks) + "\n" if blocks else ""
+
+
+def to_text(cues: Iterable[CueLike]) -> str:
+    """The transcript: each cue's text on a line of its own, no times."""
+    return "".join(f"{cue.text}\n" for cue in prepare_cues(cues))
+
+
+def to_json(cues: Iterable[CueLike], *, indent: int | None = 2) -> str:
+    """A JSON list of `{"start_ms", "end_ms", "text"}` objects (UTF-8 text, not \\u escapes)."""
+    data = [
+        {"start_ms": cue.start_ms, "end_ms": cue.end_ms, "text": cue.text}
+        for cue in prepare_cues(cues)
+    ]
+    return json.dumps(data, ensure_ascii=False, indent=indent) + "\n"

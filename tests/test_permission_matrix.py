@@ -57,6 +57,16 @@ PAGE_CASES: dict[str, tuple[str, Callable[[World], str], dict[str, int | str]]] 
         lambda w: reverse("lecture_end", args=[w.lecture.pk]),
         expected(LOGIN, 403, 404, 302, 404, 302),
     ),
+    "broadcast page": (
+        "get",
+        lambda w: reverse("lecture_broadcast", args=[w.lecture.pk]),
+        expected(LOGIN, 403, 404, 200, 404, 200),
+    ),
+    "live caption page": (
+        "get",
+        lambda w: reverse("lecture_live", args=[w.lecture.pk]),
+        expected(LOGIN, 200, 404, 200, 404, 200),
+    ),
     "admin": ("get", lambda w: reverse("admin:index"), expected(302, 302, 302, 302, 302, 200)),
     "admin course list": (
         "get",
@@ -169,6 +179,12 @@ API_CASES: dict[
         expected(401, 403, 404, 409, 404, 409),
     ),
     "me": ("get", lambda w: "/api/me/", {}, expected(401, 200, 200, 200, 200, 200)),
+    "caption preferences": (
+        "get",
+        lambda w: "/api/me/caption-preferences/",
+        {},
+        expected(401, 200, 200, 200, 200, 200),
+    ),
 }
 
 

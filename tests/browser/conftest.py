@@ -51,8 +51,11 @@ def browser(playwright: Playwright) -> Iterator[Browser]:
     chromium.close()
 
 
-def logged_in_page(browser: Browser, base_url: str, username: str, password: str) -> Page:
-    context = browser.new_context(locale="ko-KR", viewport={"width": 1280, "height": 900})
+def logged_in_page(
+    browser: Browser, base_url: str, username: str, password: str, *, locale: str = "ko-KR"
+) -> Page:
+    context = browser.new_context(locale=locale, viewport={"width": 1280, "height": 900})
+    context.grant_permissions(["microphone"], origin=base_url)
     page = context.new_page()
     page.goto(f"{base_url}/accounts/login/")
     page.fill("#id_username", username)

@@ -8,11 +8,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 from django.utils import timezone
-from playwright.sync_api import Browser, Page, Playwright, expect
+from playwright.sync_api import Browser, Playwright, expect
 
 from lectures.models import Lecture
 from ml.metrics import word_error_rate
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, logged_in_page
 from tests.conftest import PASSWORD, World
 from tests.daphne_server import daphne_server
 from tests.ml.speech import ENGLISH_TEXT, pcm16, silence, synthesize
@@ -50,18 +50,6 @@ def browser_with_microphone(playwright: Playwright, microphone_wav: Path) -> Ite
     chromium.close()
 
 
-def log_in(browser: Browser, base_url: str, username: str) -> Page:
-    context = browser.new_context(locale="en-US")
-    context.grant_permissions(["microphone"], origin=base_url)
-    page = context.new_page()
-    page.goto(f"{base_url}/accounts/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.click("main button[type=submit]")
-    page.wait_for_url(f"{base_url}/dashboard/")
-    return page
-
-
 def test_the_instructors_words_appear_on_the_students_screen(
     world: World, browser_with_microphone: Browser
 ) -> None:
@@ -71,12 +59,16 @@ def test_the_instructors_words_appear_on_the_students_screen(
     world.lecture.started_at = timezone.now()
     world.lecture.save()
     with daphne_server() as base_url:
-        student = log_in(browser_with_microphone, base_url, world.student.username)
+        student = logged_in_page(
+            browser_with_microphone, base_url, world.student.username, PASSWORD, locale="en-US"
+        )
         student.goto(f"{base_url}/lectures/{world.lecture.pk}/live/")
         expect(student.locator("#live-state")).to_have_attribute("data-state", "live")
         expect(student.locator("#finals li")).to_have_count(1)  # the caption stored earlier
 
-        instructor = log_in(browser_with_microphone, base_url, world.instructor.username)
+        instructor = logged_in_page(
+            browser_with_microphone, base_url, world.instructor.username, PASSWORD, locale="en-US"
+        )
         instructor.goto(f"{base_url}/lectures/{world.lecture.pk}/broadcast/")
         instructor.click("#start-broadcast")
         expect(instructor.locator("#connection-state")).to_have_attribute(
@@ -91,3 +83,25 @@ def test_the_instructors_words_appear_on_the_students_screen(
         assert instructor.locator("#own-finals li").count() >= 1  # the instructor sees them too
         instructor.click("#stop-broadcast")
         expect(instructor.locator("#connection-state")).to_have_attribute("data-state", "stopped")
+
+
+def test_a_students_caption_settings_apply_at_once_and_are_remembered(
+    world: World, browser: Browser
+) -> None:
+    with daphne_server() as base_url:
+        page = logged_in_page(browser, base_url, world.student.username, PASSWORD)
+        page.goto(f"{base_url}/lectures/{world.lecture.pk}/live/")
+        page.click("summary")
+        with page.expect_response(lambda r: "caption-preferences" in r.url and r.ok):
+            page.select_option("#pref-theme", "yellow")
+        view = page.locator("#caption-view")
+        expect(view).to_have_attribute("data-theme", "yellow")
+        with page.expect_response(lambda r: "caption-preferences" in r.url and r.ok):
+            page.select_option("#pref-position", "bottom")
+        page.reload()
+        expect(view).to_have_attribute("data-theme", "yellow")
+        expect(view).to_have_attribute("data-position", "bottom")
+        color = view.evaluate("el => getComputedStyle(el).color")
+        assert color == "rgb(255, 235, 59)"  # yellow on black
+    world.student.refresh_from_db()
+    assert world.student.caption_preferences["position"] == "bottom"

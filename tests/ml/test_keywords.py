@@ -1,0 +1,359 @@
+"""Keywords: nouns (compounds joined, stopwords out) -> windowed co-occurrence -> PageRank.
+
+No Django. Kiwi ships its model; Okt needs a Java runtime (skipped without `java`, unless
+HEARUS_REQUIRE_TOOLS=1, as in CI).
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import random
+import re
+import shutil
+import sys
+from collections import Counter
+
+import pytest
+
+import ml.korean as korean
+from ml.keywords import (
+    Keyword,
+    Occurrence,
+    cooccurrence_graph,
+    extract_keywords,
+    rank_nouns,
+    sentence_mentions,
+)
+from ml.korean import (
+    ENGLISH_STOPWORDS,
+    KOREAN_STOPWORDS,
+    Analyzer,
+    AnalyzerUnavailable,
+    get_analyzer,
+)
+
+# ~40 varied sentences of a Korean lecture on AI, machine learning and search algorithms.
+LECTURE_SENTENCES: tuple[str, ...] = (
+    "오늘은 인공지능의 기본 개념을 살펴보겠습니다.",
+    "인공 지능은 사람의 지능을 컴퓨터로 흉내 내는 기술입니다.",
+    "기계 학습은 데이터에서 규칙을 스스로 찾아내는 인공지능의 한 분야입니다.",
+    "지도 학습에서는 입력과 정답 레이블이 함께 주어집니다.",
+    "비지도 학습은 레이블 없이 데이터의 구조를 찾습니다.",
+    "강화 학습에서 에이전트는 보상을 최대화하도록 행동을 배웁니다.",
+    "신경망은 여러 층의 뉴런으로 이루어진 모델입니다.",
+    "딥러닝은 깊은 신경망을 사용하는 기계 학습 방법입니다.",
+    "경사 하강법은 손실 함수의 기울기를 따라 가중치를 조금씩 바꿉니다.",
+    "학습률이 너무 크면 손실 함수가 발산할 수 있습니다.",
+    "과적합은 모델이 훈련 데이터를 외워 버리는 현상입니다.",
+    "정규화와 드롭아웃은 과적합을 줄이는 방법입니다.",
+    "검증 데이터로 모델의 일반화 성능을 확인합니다.",
+    "탐색 알고리즘은 상태 공간에서 목표 상태를 찾는 방법입니다.",
+    "너비 우선 탐색은 큐를 사용하여 가까운 노드부터 방문합니다.",
+    "깊이 우선 탐색은 스택을 사용하여 한 경로를 끝까지 따라갑니다.",
+    "그래프의 노드와 간선으로 문제의 상태를 표현할 수 있습니다.",
+    "휴리스틱 함수는 목표까지의 비용을 추정합니다.",
+    "A* 알고리즘은 휴리스틱 함수와 실제 비용을 더해서 노드를 고릅니다.",
+    "휴리스틱이 비용을 과대평가하지 않으면 A* 탐색은 최적의 경로를 찾습니다.",
+    "다익스트라 알고리즘은 가중치가 있는 그래프에서 최단 경로를 구합니다.",
+    "우선순위 큐는 힙으로 구현하면 효율적입니다.",
+    "게임 트리 탐색에서는 미니맥스 알고리즘을 사용합니다.",
+    "알파 베타 가지치기는 탐색할 노드의 수를 크게 줄여 줍니다.",
+    "인공지능 연구는 탐색과 추론에서 시작되었습니다.",
+    "전문가 시스템은 규칙 기반 추론으로 진단을 내렸습니다.",
+    "기계 학습 모델은 데이터가 많을수록 성능이 좋아지는 경향이 있습니다.",
+    "특징 추출은 원시 데이터에서 유용한 정보를 뽑아내는 과정입니다.",
+    "결정 트리는 질문을 반복하면서 데이터를 나눕니다.",
+    "랜덤 포레스트는 여러 결정 트리의 예측을 모읍니다.",
+    "서포트 벡터 머신은 두 클래스 사이의 마진을 최대화합니다.",
+    "선형 회귀는 입력과 출력 사이의 직선 관계를 학습합니다.",
+    "로지스틱 회귀는 분류 문제에 쓰이는 모델입니다.",
+    "교차 검증은 데이터를 여러 번 나누어 모델을 평가합니다.",
+    "합성곱 신경망은 이미지 인식에서 뛰어난 성능을 보입니다.",
+    "순환 신경망은 문장 같은 순서 데이터를 처리합니다.",
+    "트랜스포머는 어텐션 메커니즘으로 문장의 의미를 파악합니다.",
+    "다음 시간에는 탐색 알고리즘의 시간 복잡도를 이야기하겠습니다.",
+    "여러분, 질문이 있으면 언제든지 말씀해 주세요.",
+    "이번 과제에서는 미로 문제를 너비 우선 탐색으로 풀어 봅니다.",
+)
+
+PARAGRAPH = (
+    "오늘은 인공 지능과 기계 학습의 관계를 이야기하겠습니다. "
+    "기계 학습은 데이터에서 규칙을 찾는 인공지능의 한 분야입니다. "
+    "신경망은 기계 학습 모델의 하나이고, 딥러닝은 깊은 신경망을 씁니다. "
+    "탐색 알고리즘도 인공지능의 오래된 주제입니다. "
+    "너비 우선 탐색과 깊이 우선 탐색은 그래프의 노드를 방문하는 방법입니다."
+)
+
+
+def synthetic_lecture(sentences: int = 1200, seed: int = 0) -> list[tuple[int, str]]:
+    """A long lecture: the sentences above recombined at random into segments of 1 to 3
+    sentences (like final captions), `sentences` sentences in all."""
+    rng = random.Random(seed)
+    segments: list[tuple[int, str]] = []
+    left = sentences
+    while left:
+        size = min(left, rng.choice((1, 1, 2, 3)))
+        segments.append((len(segments) + 1, " ".join(rng.choices(LECTURE_SENTENCES, k=size))))
+        left -= size
+    return segments
+
+
+def java_available() -> bool:
+    return shutil.which("java") is not None or bool(os.environ.get("JAVA_HOME"))
+
+
+def okt_or_skip() -> Analyzer:
+    if not java_available():
+        if os.environ.get("HEARUS_REQUIRE_TOOLS") == "1":
+            pytest.fail("java is missing and HEARUS_REQUIRE_TOOLS=1 (konlpy's Okt needs it)")
+        pytest.skip("konlpy's Okt needs a Java runtime: `java` is not on PATH and JAVA_HOME unset")
+    return get_analyzer("okt")
+
+
+@pytest.fixture(params=["kiwi", "okt"])
+def analyzer(request: pytest.FixtureRequest) -> Analyzer:
+    if request.param == "okt":
+        return okt_or_skip()
+    return get_analyzer("kiwi")
+
+
+def squash(text: str) -> str:
+    return re.sub(r"\s+", "", text).lower()
+
+
+def terms(analyzer: Analyzer, text: str) -> list[str]:
+    return [noun.text for noun in analyzer.nouns(text)]
+
+
+# --- nouns ---------------------------------------------------------------------------------------
+
+
+def test_compound_nouns_are_joined_with_spans_on_the_original_text(analyzer: Analyzer) -> None:
+    text = "인공 지능과 인공지능은 같은 말입니다. 기계 학습도 그렇죠."
+    nouns = analyzer.nouns(text)
+    found = [(noun.text, text[noun.start : noun.end]) for noun in nouns]
+    assert found[:2] == [("인공지능", "인공 지능"), ("인공지능", "인공지능")]
+    assert ("기계학습", "기계 학습") in found
+    assert "인공" not in [noun.text for noun in nouns]
+    assert "지능" not in [noun.text for noun in nouns]
+
+
+def test_compounds_never_cross_punctuation_or_sentences(analyzer: Analyzer) -> None:
+    assert terms(analyzer, "인공지능, 탐색") == ["인공지능", "탐색"]
+    sentences = analyzer.sentences("알고리즘을 배웁니다. 그래프 탐색은 재미있습니다.")
+    assert [[n.text for n in s.nouns] for s in sentences] == [["알고리즘"], ["그래프탐색"]]
+
+
+def test_stopwords_are_removed_before_joining(analyzer: Analyzer) -> None:
+    text = "오늘 강의에서는 여러분과 함께 다음 시간까지 인공지능 이야기를 하겠습니다."
+    assert terms(analyzer, text) == ["인공지능"]
+    # The filler noun right before a term does not glue onto it ("오늘인공지능").
+    assert terms(analyzer, "오늘 인공지능 수업") == ["인공지능"]
+    assert {"것", "수", "때", "오늘", "여러분", "질문", "생각"} <= KOREAN_STOPWORDS
+
+
+def test_one_character_nouns_are_dropped_unless_allowed(analyzer: Analyzer) -> None:
+    nouns = terms(analyzer, "그 알고리즘은 큐와 힙을 씁니다. 이 방법은 좋아요.")
+    assert nouns == ["알고리즘", "큐", "힙", "방법"]
+
+
+def test_noun_suffixes_join_except_the_plural(analyzer: Analyzer) -> None:
+    assert terms(analyzer, "최적화와 정규화, 학생들의 효율성") == ["최적화", "정규화", "효율성"]
+
+
+def test_english_words_are_lower_cased_nouns_without_stopwords(analyzer: Analyzer) -> None:
+    text = "Deep learning is a subset of Machine Learning. The GPU memory matters!"
+    assert terms(analyzer, text) == [
+        "deep",
+        "learning",
+        "subset",
+        "machine",
+        "learning",
+        "gpu",
+        "memory",
+        "matters",
+    ]
+    assert {"the", "is", "a", "of", "okay"} <= ENGLISH_STOPWORDS
+
+
+def test_latin_words_join_adjacent_korean_nouns(analyzer: Analyzer) -> None:
+    text = "CPU 스케줄링과 GPU메모리, 그리고 BFS와 DFS"
+    found = [(n.text, text[n.start : n.end]) for n in analyzer.nouns(text)]
+    assert found == [
+        ("cpu스케줄링", "CPU 스케줄링"),
+        ("gpu메모리", "GPU메모리"),
+        ("bfs", "BFS"),
+        ("dfs", "DFS"),
+    ]
+
+
+def test_unknown_analyzer_is_refused() -> None:
+    with pytest.raises(ValueError, match="kiwi, okt"):
+        get_analyzer("mecab")
+
+
+# --- the graph -----------------------------------------------------------------------------------
+
+
+def test_graph_links_nouns_within_the_window_inside_sentences_only() -> None:
+    graph = cooccurrence_graph([["a", "b", "c", "d"], ["d", "e"], ["a", "b"]], window=3)
+    assert set(map(frozenset, graph.edges())) == {
+        frozenset(pair) for pair in ("ab", "ac", "bc", "bd", "cd", "de")
+    }
+    assert not graph.has_edge("a", "d")  # three nouns apart: outside the window
+    assert not graph.has_edge("c", "e")  # different sentences
+    assert graph["a"]["b"]["weight"] == 2
+    assert graph["d"]["e"]["weight"] == 1
+
+
+def test_graph_keeps_lonely_nouns_and_skips_self_loops() -> None:
+    graph = cooccurrence_graph([["a"], ["b", "b", "c"]], window=2)
+    assert set(graph.nodes()) == {"a", "b", "c"}
+    assert set(map(frozenset, graph.edges())) == {frozenset("bc")}
+    with pytest.raises(ValueError):
+        cooccurrence_graph([["a"]], window=1)
+
+
+def test_window_ranking_differs_from_plain_frequency() -> None:
+    """알고리즘 (4 times) is a hub linking four different nouns; 행렬 and 벡터 (6 times each)
+    only ever meet each other. Frequency ranks 행렬 first; PageRank ranks the hub first."""
+    segments = [(i, "행렬과 벡터.") for i in range(6)] + [
+        (10 + i, f"알고리즘과 {other}.")
+        for i, other in enumerate(("정렬", "탐색", "그래프", "트리"))
+    ]
+    mentions = [m.term for s in sentence_mentions(segments, get_analyzer("kiwi")) for m in s]
+    by_frequency = [term for term, _ in Counter(mentions).most_common()]
+    assert by_frequency[:3] == ["행렬", "벡터", "알고리즘"]
+
+    keywords = extract_keywords(segments, top=10)
+    assert keywords[0].text == "알고리즘"
+    assert keywords[0].score == 1.0
+    assert keywords[0].count == 4
+    assert [k.text for k in keywords] != by_frequency
+    scores = {k.text: k.score for k in keywords}
+    assert scores["알고리즘"] > scores["행렬"] == scores["벡터"]
+
+
+def test_a_complete_graph_would_rank_everything_equal() -> None:
+    """Why the window: link every noun of a sentence to every other and nothing stands out."""
+    nouns = ["a", "b", "c", "d", "e"]
+    complete = rank_nouns(cooccurrence_graph([nouns], window=len(nouns)))
+    assert set(complete.values()) == {1.0}
+    windowed = rank_nouns(cooccurrence_graph([nouns], window=2))
+    assert len(set(windowed.values())) > 1
+
+
+# --- extract_keywords ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "segments",
+    [[], [(1, "")], [(1, "   \n ")], [(1, "음... 네.")], [(1, "오늘은 여러분 것 수 때.")]],
+    ids=["empty", "blank", "whitespace", "filler", "stopwords only"],
+)
+def test_inputs_without_nouns_give_no_keywords(segments: list[tuple[int, str]]) -> None:
+    assert extract_keywords(segments) == []
+
+
+def test_a_single_noun_is_the_single_keyword() -> None:
+    assert extract_keywords([(7, "알고리즘.")]) == [
+        Keyword("알고리즘", 1.0, 1, [Occurrence(7, 0, 4)])
+    ]
+
+
+def test_one_sentence_ranks_its_nouns() -> None:
+    keywords = extract_keywords([(1, "탐색 알고리즘은 그래프의 노드를 방문합니다.")])
+    # A path 탐색알고리즘 - 그래프 - 노드 - 방문: the middle ranks first, the two ends tie.
+    assert [k.text for k in keywords] == ["그래프", "노드", "방문", "탐색알고리즘"]
+    assert keywords[0].score == keywords[1].score == 1.0
+    assert keywords[2].score == keywords[3].score < 1.0
+
+
+def test_top_limits_the_result_and_bad_arguments_are_refused() -> None:
+    lecture = synthetic_lecture(60)
+    assert len(extract_keywords(lecture, top=3)) == 3
+    with pytest.raises(ValueError):
+        extract_keywords(lecture, top=0)
+    with pytest.raises(ValueError):
+        extract_keywords(lecture, window=1)
+
+
+def test_occurrences_point_at_the_right_characters(analyzer: Analyzer) -> None:
+    segments = [(3, PARAGRAPH), (9, "그래서 인공 지능은 탐색에서 시작했어요.")]
+    texts = dict(segments)
+    keywords = extract_keywords(segments, analyzer=analyzer, top=50)
+    assert keywords
+    for keyword in keywords:
+        assert keyword.count == len(keyword.occurrences)
+        for seq, start, end in keyword.occurrences:
+            assert squash(texts[seq][start:end]) == keyword.text
+    ai = next(k for k in keywords if k.text == "인공지능")
+    assert Occurrence(9, 4, 9) in ai.occurrences
+    assert texts[9][4:9] == "인공 지능"
+
+
+def test_ties_are_broken_by_count_then_text() -> None:
+    # One noun per sentence: no edges, so every PageRank score is equal.
+    segments = [(1, "트리. 그래프. 트리. 노드. 그래프. 트리. 간선.")]
+    keywords = extract_keywords(segments)
+    assert {k.score for k in keywords} == {1.0}
+    assert [(k.text, k.count) for k in keywords] == [
+        ("트리", 3),
+        ("그래프", 2),
+        ("간선", 1),
+        ("노드", 1),
+    ]
+
+
+def test_extraction_is_deterministic(analyzer: Analyzer) -> None:
+    lecture = synthetic_lecture(200, seed=3)
+    first = extract_keywords(lecture, analyzer=analyzer, top=30)
+    assert extract_keywords(lecture, analyzer=analyzer, top=30) == first
+    ranked = [(-k.score, -k.count, k.text) for k in first]
+    assert ranked == sorted(ranked)
+
+
+def test_kiwi_and_okt_both_run_on_the_same_paragraph() -> None:
+    okt = okt_or_skip()
+    segments = [(1, PARAGRAPH)]
+    by_kiwi = extract_keywords(segments, analyzer="kiwi", top=5)
+    by_okt = extract_keywords(segments, analyzer=okt, top=5)
+    assert by_kiwi[0].score == by_okt[0].score == 1.0
+    kiwi_terms = {k.text for k in by_kiwi}
+    okt_terms = {k.text for k in by_okt}
+    assert {"인공지능", "기계학습"} <= kiwi_terms
+    assert {"인공지능", "기계학습"} <= okt_terms
+
+
+def test_okt_reports_a_missing_java_clearly(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without a JVM (simulated: konlpy cannot be imported) Okt fails with a clear message,
+    and the failure is remembered: a JVM can never be restarted in the same process."""
+    monkeypatch.setattr(korean, "_okt", None)  # restored afterwards, even if Okt had started
+    monkeypatch.setattr(korean, "_okt_error", None)
+    monkeypatch.setitem(sys.modules, "konlpy.tag", None)  # `import` now raises ImportError
+    with pytest.raises(AnalyzerUnavailable, match="needs a Java runtime"):
+        get_analyzer("okt").load()
+    monkeypatch.delitem(sys.modules, "konlpy.tag")
+    with pytest.raises(AnalyzerUnavailable, match="needs a Java runtime"):
+        get_analyzer("okt").nouns("인공지능")
+
+
+@pytest.fixture(scope="module")
+def long_lecture() -> list[tuple[int, str]]:
+    return synthetic_lecture(1200)
+
+
+def test_a_1200_sentence_lecture(analyzer: Analyzer, long_lecture: list[tuple[int, str]]) -> None:
+    assert sum(len(analyzer.sentences(text)) for _, text in long_lecture[:50]) >= 50
+    keywords = extract_keywords(long_lecture, analyzer=analyzer, top=10)
+    assert len(keywords) == 10
+    assert keywords[0].score == 1.0
+    assert all(a.score >= b.score for a, b in itertools.pairwise(keywords))
+    found = {k.text for k in keywords}
+    assert {"인공지능", "기계학습"} & found
+    assert not found & KOREAN_STOPWORDS
+    texts = dict(long_lecture)
+    for keyword in keywords:
+        for seq, start, end in keyword.occurrences:
+            assert squash(texts[seq][start:end]) == keyword.text

@@ -7,6 +7,7 @@ import time
 from typing import Any
 from urllib.parse import parse_qs
 
+from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.utils import timezone
@@ -37,6 +38,30 @@ class LectureSocket(AsyncWebsocketConsumer):
 
     lecture_id: int
     group: str = ""
+    closing = False
+
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        """Channels' own dispatch first runs close_old_connections on Django's single sync
+        thread for every message: every audio frame, and every caption for every viewer. All
+        ORM work here goes through database_sync_to_async, which does that itself, so the hot
+        path skips it and never queues behind database calls."""
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
+
+    async def send(
+        self, text_data: str | None = None, bytes_data: bytes | None = None, close: bool = False
+    ) -> None:
+        if self.closing:  # a caption event that raced our own close: nobody is listening
+            return
+        await super().send(text_data=text_data, bytes_data=bytes_data, close=close)
+
+    async def close(self, code: int | None = None, reason: str | None = None) -> None:
+        if self.closing:
+            return
+        await super().close(code=code, reason=reason)
+        self.closing = True
 
     async def refuse(self, code: CloseCode, reason: str) -> None:
         # The socket must be accepted for the client to see the code (else it is an HTTP 403).

@@ -66,9 +66,7 @@ class LiveSession:
             await self._store_final(caption)
         if update.partial != self._last_partial:
             self._last_partial = update.partial
-            await database_sync_to_async(services.partial_set)(
-                lecture_id=self.lecture_id, text=update.partial
-            )
+            await services.partial_publish(lecture_id=self.lecture_id, text=update.partial)
 
     async def _store_final(self, caption: FinalCaption) -> None:
         started = time.perf_counter()

@@ -8,7 +8,7 @@ still roll back.
 from dataclasses import dataclass
 from typing import Any
 
-from asgiref.sync import async_to_sync
+from asgiref.sync import async_to_sync, sync_to_async
 from channels.layers import get_channel_layer
 from django.core.cache import cache
 from django.db import transaction
@@ -118,8 +118,18 @@ def segment_append(*, lecture_id: int, start_ms: int, end_ms: int, text: str) ->
 
 def partial_set(*, lecture_id: int, text: str) -> None:
     """The words heard but not yet final: kept for late joiners, sent to those watching."""
-    cache.set(_partial_key(lecture_id), text, PARTIAL_TTL_S)
-    _publish(lecture_id, {"type": "caption.partial", "text": text})
+    async_to_sync(partial_publish)(lecture_id=lecture_id, text=text)
+
+
+async def partial_publish(*, lecture_id: int, text: str) -> None:
+    """`partial_set` for the event loop: partials change every second or so and never touch
+    the database, so they stay off Django's single sync thread."""
+    await sync_to_async(cache.set, thread_sensitive=False)(
+        _partial_key(lecture_id), text, PARTIAL_TTL_S
+    )
+    layer = get_channel_layer()
+    assert layer is not None
+    await layer.group_send(lecture_group(lecture_id), {"type": "caption.partial", "text": text})
 
 
 def partial_get(lecture_id: int) -> str:

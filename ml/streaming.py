@@ -74,7 +74,9 @@ class StreamingConfig:
     # At a speech end, transcribe again only if this much speech was not yet transcribed.
     min_tail_s: float = 0.2
     vad_step_s: float = 0.2  # look for speech/silence at most this often
-    end_of_speech_s: float = 0.6  # this much silence after speech commits everything
+    # This much silence after speech commits everything. Lecturers pause 0.3-0.6 s between
+    # sentences; 0.6 s left those sentences waiting for LocalAgreement (bench: p95 up by ~1 s).
+    end_of_speech_s: float = 0.4
     max_buffer_s: float = 20.0  # unconfirmed audio beyond this is force-committed
     max_final_s: float = 8.0  # a caption without a sentence end is cut after this long
     pre_roll_s: float = 0.3  # audio kept before detected speech (VAD starts late)

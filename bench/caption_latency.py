@@ -45,7 +45,6 @@ import re
 import resource
 import shlex
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -67,6 +66,8 @@ from websockets.typing import Origin
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as `python bench/caption_latency.py`
     sys.path.insert(0, str(ROOT))
+
+from tests.daphne_server import daphne_process  # noqa: E402 - needs ROOT on sys.path
 
 FloatAudio = npt.NDArray[np.float32]
 
@@ -454,12 +455,6 @@ def stored_segments_in_thread(lecture_ids: Sequence[int]) -> dict[int, list[Stor
 # -- the server -----------------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @dataclass(frozen=True)
 class Server:
     url: str
@@ -469,40 +464,8 @@ class Server:
 
 @contextlib.contextmanager
 def daphne_server(env: dict[str, str], log_path: Path) -> Iterator[Server]:
-    port = free_port()
-    command = [
-        sys.executable,
-        "-m",
-        "daphne",
-        "-b",
-        "127.0.0.1",
-        "-p",
-        str(port),
-        "hearus_site.asgi:application",
-    ]
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-        url = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 90
-            while True:
-                try:
-                    with urllib.request.urlopen(f"{url}/healthz", timeout=2):
-                        break
-                except OSError:
-                    if process.poll() is not None or time.monotonic() > deadline:
-                        raise RuntimeError(
-                            f"Daphne did not start; see {log_path}:\n{log_path.read_text()[-3000:]}"
-                        ) from None
-                    time.sleep(0.2)
-            yield Server(url=url, pid=process.pid, log_path=log_path)
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+    with daphne_process(env, log_path) as (url, pid):
+        yield Server(url=url, pid=pid, log_path=log_path)
 
 
 def log_problems(log_path: Path | None) -> dict[str, int]:

@@ -91,6 +91,8 @@ def test_a_students_caption_settings_apply_at_once_and_are_remembered(
     with daphne_server() as base_url:
         page = logged_in_page(browser, base_url, world.student.username, PASSWORD)
         page.goto(f"{base_url}/lectures/{world.lecture.pk}/live/")
+        expect(page.locator("#finals li")).to_have_count(1)
+        expect(page.locator("#jump-latest")).to_be_hidden()  # nothing below to jump to
         page.click("summary")
         with page.expect_response(lambda r: "caption-preferences" in r.url and r.ok):
             page.select_option("#pref-theme", "yellow")

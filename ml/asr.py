@@ -26,7 +26,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import ParamSpec, Protocol, TypeVar
+from typing import Any, ParamSpec, Protocol, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -159,6 +159,23 @@ class WhisperEngine:
         )
         return max(1, min(room, wanted))
 
+    def greedy_options(self, language: str) -> dict[str, Any]:
+        """faster-whisper settings shared by live and whole-file transcription: greedy, one
+        temperature (fallback loops on unclear speech), the language forced, word times on."""
+        return {
+            "language": language,
+            "task": "transcribe",
+            "beam_size": 1,
+            "best_of": 1,
+            "temperature": 0.0,
+            "compression_ratio_threshold": None,
+            "log_prob_threshold": None,
+            "no_speech_threshold": self.options.no_speech_threshold,
+            "condition_on_previous_text": False,
+            "word_timestamps": True,
+            "no_repeat_ngram_size": self.options.no_repeat_ngram_size,
+        }
+
     def transcribe(
         self, audio: FloatAudio, *, language: str, prompt: str | None = None
     ) -> list[TranscribedSegment]:
@@ -170,19 +187,9 @@ class WhisperEngine:
             return []
         segments, _info = self.model.transcribe(
             samples,
-            language=language,
-            task="transcribe",
-            beam_size=1,
-            best_of=1,
-            temperature=0.0,  # a single temperature: no fallback
-            compression_ratio_threshold=None,
-            log_prob_threshold=None,
-            no_speech_threshold=self.options.no_speech_threshold,
-            condition_on_previous_text=False,
+            **self.greedy_options(language),
             initial_prompt=prompt or None,
-            word_timestamps=True,
             vad_filter=False,  # the streaming layer runs VAD itself, on the whole stream
-            no_repeat_ngram_size=self.options.no_repeat_ngram_size,
             max_new_tokens=self._token_budget(samples.size / SAMPLE_RATE, prompt),
         )
         return [

@@ -85,20 +85,7 @@ def _decode(
     offset_s: float = 0.0,
 ) -> list[_Segment]:
     segments, _info = engine.model.transcribe(
-        samples,
-        language=language,
-        task="transcribe",
-        beam_size=1,
-        best_of=1,
-        temperature=0.0,  # one temperature: no fallback (it loops on unclear speech)
-        compression_ratio_threshold=None,
-        log_prob_threshold=None,
-        # VAD keeps silence out; the stock no-speech threshold would drop quiet real speech.
-        no_speech_threshold=engine.options.no_speech_threshold,
-        condition_on_previous_text=False,
-        word_timestamps=True,
-        vad_filter=vad_filter,
-        no_repeat_ngram_size=engine.options.no_repeat_ngram_size,
+        samples, **engine.greedy_options(language), vad_filter=vad_filter
     )
     return [
         _Segment(

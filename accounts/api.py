@@ -10,7 +10,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.models import User
+from accounts.models import User, request_user
 from accounts.preferences import caption_preferences_of, merge_caption_preferences
 
 
@@ -28,17 +28,12 @@ class CaptionPreferencesSerializer(serializers.Serializer[Any]):
     position = serializers.ChoiceField(choices=["full", "bottom", "top"], required=False)
 
 
-def _user(request: Request) -> User:
-    assert isinstance(request.user, User)
-    return request.user
-
-
 class MeView(APIView):
     """The authenticated user."""
 
     @extend_schema(responses=UserSerializer)
     def get(self, request: Request) -> Response:
-        return Response(UserSerializer(_user(request)).data)
+        return Response(UserSerializer(request_user(request)).data)
 
 
 class CaptionPreferencesView(APIView):
@@ -46,11 +41,11 @@ class CaptionPreferencesView(APIView):
 
     @extend_schema(responses=CaptionPreferencesSerializer)
     def get(self, request: Request) -> Response:
-        return Response(caption_preferences_of(_user(request).caption_preferences))
+        return Response(caption_preferences_of(request_user(request).caption_preferences))
 
     @extend_schema(request=CaptionPreferencesSerializer, responses=CaptionPreferencesSerializer)
     def patch(self, request: Request) -> Response:
-        user = _user(request)
+        user = request_user(request)
         try:
             merged = merge_caption_preferences(user.caption_preferences, request.data)
         except DjangoValidationError as error:

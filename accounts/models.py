@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -20,3 +22,10 @@ class User(AbstractUser):
 
     def display_name(self) -> str:
         return self.get_full_name() or self.username
+
+
+def request_user(request: Any) -> User:
+    """The logged-in user of a page or API request (views call this behind login checks)."""
+    user = request.user
+    assert isinstance(user, User)
+    return user

@@ -8,20 +8,15 @@ from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from accounts.models import User
+from accounts.models import request_user
 from accounts.preferences import caption_preferences_of
 from captions.protocol import MAX_FRAME_BYTES, PROTOCOL_VERSION, SAMPLE_RATE
 from lectures.selectors import can_manage_course, lectures_visible_to
 
 
-def _user(request: HttpRequest) -> User:
-    assert isinstance(request.user, User)
-    return request.user
-
-
 @login_required
 def lecture_broadcast(request: HttpRequest, lecture_id: int) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     lecture = get_object_or_404(lectures_visible_to(user), pk=lecture_id)
     if not can_manage_course(user, lecture.course):
         raise PermissionDenied
@@ -56,7 +51,7 @@ def lecture_broadcast(request: HttpRequest, lecture_id: int) -> HttpResponse:
 
 @login_required
 def lecture_live(request: HttpRequest, lecture_id: int) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     lecture = get_object_or_404(lectures_visible_to(user), pk=lecture_id)
     config = {
         "lectureId": lecture.pk,

@@ -13,7 +13,7 @@ from rest_framework.permissions import IsAdminUser, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts.models import User
+from accounts.models import User, request_user
 from lectures import services
 from lectures.models import Course, Enrollment, Lecture
 from lectures.selectors import (
@@ -91,11 +91,6 @@ def _as_api_error(error: DjangoValidationError) -> ValidationError:
     return ValidationError({"detail": error.messages, "code": error.code})
 
 
-def _request_user(request: Request) -> User:
-    assert isinstance(request.user, User)
-    return request.user
-
-
 def _is_schema_generation(view: object) -> bool:
     """drf-spectacular calls get_queryset() without a user to learn the model."""
     return bool(getattr(view, "swagger_fake_view", False))
@@ -114,7 +109,7 @@ class CourseViewSet(
     def get_queryset(self) -> QuerySet[Course]:
         if _is_schema_generation(self):
             return Course.objects.none()
-        return courses_visible_to(_request_user(self.request)).prefetch_related("instructors")
+        return courses_visible_to(request_user(self.request)).prefetch_related("instructors")
 
     def get_permissions(self) -> list[Any]:
         if self.action == "create":
@@ -126,7 +121,7 @@ class CourseViewSet(
     def regenerate_join_code(self, request: Request, pk: str | None = None) -> Response:
         course = self.get_object()
         try:
-            services.course_regenerate_join_code(course=course, by=_request_user(request))
+            services.course_regenerate_join_code(course=course, by=request_user(request))
         except DjangoPermissionDenied as error:
             raise PermissionDenied(str(error)) from error
         return Response(self.get_serializer(course).data)
@@ -142,7 +137,7 @@ class EnrollmentViewSet(
     def get_queryset(self) -> QuerySet[Enrollment]:
         if _is_schema_generation(self):
             return Enrollment.objects.none()
-        return enrollments_visible_to(_request_user(self.request))
+        return enrollments_visible_to(request_user(self.request))
 
     @extend_schema(request=JoinSerializer, responses={201: EnrollmentSerializer})
     def create(self, request: Request) -> Response:
@@ -150,7 +145,7 @@ class EnrollmentViewSet(
         payload.is_valid(raise_exception=True)
         try:
             enrollment = services.course_join(
-                user=_request_user(request), join_code=payload.validated_data["join_code"]
+                user=request_user(request), join_code=payload.validated_data["join_code"]
             )
         except DjangoValidationError as error:
             raise _as_api_error(error) from error
@@ -171,7 +166,7 @@ class LectureViewSet(
     def get_queryset(self) -> QuerySet[Lecture]:
         if _is_schema_generation(self):
             return Lecture.objects.none()
-        lectures = lectures_visible_to(_request_user(self.request))
+        lectures = lectures_visible_to(request_user(self.request))
         course_id = self.request.query_params.get("course")
         if course_id is not None:
             if not course_id.isdigit():
@@ -184,7 +179,7 @@ class LectureViewSet(
         try:
             serializer.instance = services.lecture_create(
                 course=data["course"],
-                by=_request_user(self.request),
+                by=request_user(self.request),
                 title=data["title"],
                 scheduled_at=data["scheduled_at"],
             )
@@ -197,7 +192,7 @@ class LectureViewSet(
         lecture = self.get_object()
         change = services.lecture_start if start else services.lecture_end
         try:
-            lecture = change(lecture=lecture, by=_request_user(request))
+            lecture = change(lecture=lecture, by=request_user(request))
         except DjangoPermissionDenied as error:
             raise PermissionDenied(str(error)) from error
         except DjangoValidationError as error:

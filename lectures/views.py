@@ -8,7 +8,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts.models import User
+from accounts.models import request_user
 from captions.models import TranscriptSegment
 from lectures import services
 from lectures.forms import JoinCourseForm, LectureForm
@@ -21,15 +21,10 @@ from lectures.selectors import (
 )
 
 
-def _user(request: HttpRequest) -> User:
-    assert isinstance(request.user, User)
-    return request.user
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
 def dashboard(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     form = JoinCourseForm(request.POST or None)
     status = 200
     if request.method == "POST":
@@ -58,7 +53,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def course_detail(request: HttpRequest, course_id: int) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     course = get_object_or_404(courses_visible_to(user), pk=course_id)
     context = {
         "course": course,
@@ -71,8 +66,8 @@ def course_detail(request: HttpRequest, course_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def course_regenerate_code(request: HttpRequest, course_id: int) -> HttpResponse:
-    course = get_object_or_404(courses_visible_to(_user(request)), pk=course_id)
-    services.course_regenerate_join_code(course=course, by=_user(request))
+    course = get_object_or_404(courses_visible_to(request_user(request)), pk=course_id)
+    services.course_regenerate_join_code(course=course, by=request_user(request))
     messages.success(
         request,
         _("New join code: %(code)s. The old code no longer works.") % {"code": course.join_code},
@@ -83,7 +78,7 @@ def course_regenerate_code(request: HttpRequest, course_id: int) -> HttpResponse
 @login_required
 @require_http_methods(["GET", "POST"])
 def lecture_create(request: HttpRequest, course_id: int) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     course = get_object_or_404(courses_visible_to(user), pk=course_id)
     if not can_manage_course(user, course):
         raise PermissionDenied
@@ -106,7 +101,7 @@ def lecture_create(request: HttpRequest, course_id: int) -> HttpResponse:
 
 @login_required
 def lecture_detail(request: HttpRequest, lecture_id: int) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     lecture = get_object_or_404(lectures_visible_to(user), pk=lecture_id)
     segments = TranscriptSegment.objects.filter(lecture=lecture).order_by("seq")
     context = {
@@ -119,7 +114,7 @@ def lecture_detail(request: HttpRequest, lecture_id: int) -> HttpResponse:
 
 
 def _lecture_transition(request: HttpRequest, lecture_id: int, *, start: bool) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     lecture = get_object_or_404(lectures_visible_to(user), pk=lecture_id)
     try:
         if start:

@@ -12,7 +12,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.utils import timezone
 
-from captions import services
+from captions import drain, services
 from captions.asr import get_engine
 from captions.live import LiveSession
 from captions.protocol import (
@@ -27,6 +27,7 @@ from captions.protocol import (
     parse_broadcaster_text,
     viewer_message,
 )
+from hearus_site import metrics
 from lectures.models import Lecture
 from ml.asr import run_in_asr_thread
 
@@ -94,6 +95,16 @@ class LectureSocket(AsyncWebsocketConsumer):
     async def lecture_status(self, event: dict[str, Any]) -> None:
         await self.send(text_data=viewer_message("status", status=event["status"]))
 
+    async def caption_edit(self, event: dict[str, Any]) -> None:
+        await self.send(text_data=viewer_message("edit", seq=event["seq"], text=event["text"]))
+
+    async def lecture_keywords(self, event: dict[str, Any]) -> None:
+        await self.send(text_data=viewer_message("keywords", keywords=event["keywords"]))
+
+    async def lecture_progress(self, event: dict[str, Any]) -> None:
+        """An uploaded recording's transcription progress (lectures.recordings)."""
+        await self.send(text_data=viewer_message("progress", **_without_type(event)))
+
 
 def _without_type(event: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in event.items() if key != "type"}
@@ -122,6 +133,8 @@ class CaptionConsumer(LectureSocket):
         # below, rather than falling into the gap between snapshot and subscription.
         await self.join_lecture_group()
         await self.accept()
+        self.counted_viewer = True
+        metrics.CONNECTED_VIEWERS.inc()
         snapshot = await database_sync_to_async(services.snapshot)(
             lecture=admission.lecture, after_seq=after
         )
@@ -132,10 +145,25 @@ class CaptionConsumer(LectureSocket):
             self.last_seq = after
         await self.send(text_data=json.dumps(snapshot, ensure_ascii=False))
 
+    async def disconnect(self, code: int) -> None:
+        if getattr(self, "counted_viewer", False):
+            self.counted_viewer = False
+            metrics.CONNECTED_VIEWERS.dec()
+        await super().disconnect(code)
+
     async def caption_final(self, event: dict[str, Any]) -> None:
-        if event["seq"] <= self.last_seq:
+        seq = event["seq"]
+        if seq <= self.last_seq:
             return
-        self.last_seq = event["seq"]
+        if seq > self.last_seq + 1:
+            # The channel layer lost a message (Redis pub/sub is at-most-once): the captions in
+            # between are stored, so read them rather than leave a hole in the viewer's text.
+            missing = await database_sync_to_async(services.finals_between)(
+                lecture_id=self.lecture_id, after_seq=self.last_seq, before_seq=seq
+            )
+            for caption in missing:
+                await super().caption_final(caption)
+        self.last_seq = seq
         await super().caption_final(event)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
@@ -232,6 +260,7 @@ class BroadcastConsumer(LectureSocket):
             vocabulary=self.lecture.course.vocabulary_terms(),
             on_error=self._transcription_failed,
         )
+        drain.register(self)
         await self.send(
             text_data=viewer_message("started", language=message.language, offset_ms=offset_ms)
         )
@@ -246,6 +275,16 @@ class BroadcastConsumer(LectureSocket):
         if session is not None:
             await session.finish()
             await database_sync_to_async(services.partial_set)(lecture_id=self.lecture_id, text="")
+
+    async def drain(self) -> None:
+        """The process is stopping: hang up first (the browser keeps its audio and reconnects
+        to another pod), then store every caption heard so far (see captions.drain)."""
+        session, self.session = self.session, None  # before the hang-up's disconnect takes it
+        if session is None:
+            return
+        await self.close(code=drain.SERVICE_RESTART, reason="server restarting, reconnect")
+        await session.finish()
+        await database_sync_to_async(services.partial_set)(lecture_id=self.lecture_id, text="")
 
     async def disconnect(self, code: int) -> None:
         await self._end_session()

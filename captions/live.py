@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from channels.db import database_sync_to_async
 
 from captions import services
+from hearus_site import metrics
 from ml.asr import SpeechRecognizer, run_in_asr_thread
 from ml.audio import pcm16_to_float32
 from ml.streaming import FinalCaption, StreamingTranscriber, StreamUpdate
@@ -39,11 +40,16 @@ class LiveSession:
         self._last_partial = ""
         self._on_error = on_error
         self._closed = False
+        self._arrivals = metrics.AudioArrivals()  # for the caption-latency metric
+        self._rtf = metrics.RealTimeFactor()
+        self._counted = True
+        metrics.LIVE_LECTURES.inc()
         self._worker = asyncio.create_task(self._transcribe_continuously())
 
     def feed(self, pcm16: bytes) -> None:
         if self._closed:
             return
+        self._arrivals.received(pcm16)
         self.transcriber.insert_audio(pcm16_to_float32(pcm16))
         self._audio_ready.set()
 
@@ -58,10 +64,13 @@ class LiveSession:
                 await self._publish(update)
         except Exception as error:  # the broadcaster must hear about it, not a silent stall
             logger.exception("live transcription failed", extra={"lecture_id": self.lecture_id})
+            self._uncount()
             if self._on_error is not None:
                 await self._on_error(error)
 
     async def _publish(self, update: StreamUpdate) -> None:
+        stats = self.transcriber.stats
+        self._rtf.update(audio_s=stats.audio_s, inference_s=stats.inference_s)
         for caption in update.finals:
             await self._store_final(caption)
         if update.partial != self._last_partial:
@@ -76,6 +85,7 @@ class LiveSession:
             end_ms=self.offset_ms + caption.end_ms,
             text=caption.text,
         )
+        metrics.observe_caption_latency(self._arrivals.latency_s(caption.end_ms))
         logger.debug(
             "final stored",
             extra={"lecture_id": self.lecture_id, "ms": (time.perf_counter() - started) * 1e3},
@@ -88,9 +98,17 @@ class LiveSession:
         self._closed = True
         # Never cancel the worker mid-step: the finals of a step in flight would be lost.
         self._audio_ready.set()
-        await self._worker
-        update = await run_in_asr_thread(self.transcriber.finish)
-        await self._publish(update)
+        try:
+            await self._worker
+            update = await run_in_asr_thread(self.transcriber.finish)
+            await self._publish(update)
+        finally:
+            self._uncount()
+
+    def _uncount(self) -> None:
+        if self._counted:
+            self._counted = False
+            metrics.LIVE_LECTURES.dec()
 
     @property
     def real_time_factor(self) -> float:

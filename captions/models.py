@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -14,12 +15,24 @@ class TranscriptSegment(models.Model):
     start_ms = models.PositiveIntegerField(_("start (ms)"))
     end_ms = models.PositiveIntegerField(_("end (ms)"))
     text = models.TextField(_("text"))
+    # " term term " from ml.search_terms.index_terms, filled by captions.search.index_segments
+    # outside the live process; "" means not indexed yet. PostgreSQL also keeps a generated
+    # tsvector column over it with a GIN index (migration 0002, not a model field).
+    search_terms = models.TextField(_("search terms"), blank=True, default="", editable=False)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    # Set when someone corrected the text; the earlier texts are in `revisions`.
+    edited_at = models.DateTimeField(_("corrected"), null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["lecture", "seq"]
         verbose_name = _("transcript segment")
         verbose_name_plural = _("transcript segments")
+        indexes = [
+            # Finds the few segments not indexed yet (search falls back to their text).
+            models.Index(
+                fields=["lecture"], condition=models.Q(search_terms=""), name="segment_unindexed"
+            )
+        ]
         constraints = [
             models.UniqueConstraint(fields=["lecture", "seq"], name="one_segment_per_seq"),
             models.CheckConstraint(
@@ -38,3 +51,33 @@ class TranscriptSegment(models.Model):
         hours, rest = divmod(seconds, 3600)
         minutes, secs = divmod(rest, 60)
         return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+class SegmentRevision(models.Model):
+    """One correction of a caption: the text it replaced, the text it became, who and when.
+    The first revision's `previous_text` is what was originally recognised."""
+
+    segment = models.ForeignKey(
+        TranscriptSegment,
+        on_delete=models.CASCADE,
+        related_name="revisions",
+        verbose_name=_("segment"),
+    )
+    previous_text = models.TextField(_("previous text"))
+    text = models.TextField(_("corrected text"))
+    edited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("corrected by"),
+    )
+    edited_at = models.DateTimeField(_("corrected"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["segment", "edited_at", "pk"]
+        verbose_name = _("caption correction")
+        verbose_name_plural = _("caption corrections")
+
+    def __str__(self) -> str:
+        return f"#{self.segment.seq}: {self.previous_text[:30]} -> {self.text[:30]}"

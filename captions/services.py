@@ -10,15 +10,19 @@ from typing import Any
 
 from asgiref.sync import async_to_sync, sync_to_async
 from channels.layers import get_channel_layer
+from django.conf import settings
 from django.core.cache import cache
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Max
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.models import User
-from captions.models import TranscriptSegment
+from captions.models import SegmentRevision, TranscriptSegment
 from captions.protocol import CloseCode
 from lectures.models import Lecture
-from lectures.selectors import can_manage_course, lectures_visible_to
+from lectures.selectors import can_correct_captions, can_manage_course, lectures_visible_to
 
 PARTIAL_TTL_S = 120  # a partial older than this belongs to a broadcaster that vanished
 
@@ -113,7 +117,60 @@ def segment_append(*, lecture_id: int, start_ms: int, end_ms: int, text: str) ->
     )
     event = final_event(segment)
     transaction.on_commit(lambda: _publish(lecture_id, event))
+    _queue_notes_work(lecture, segment.seq)
     return segment
+
+
+MAX_CORRECTION_CHARS = 2000
+
+
+@transaction.atomic
+def segment_correct(*, lecture_id: int, seq: int, by: User, text: str) -> TranscriptSegment:
+    """Replace a caption's text (live or afterwards), keeping what it said before in its
+    history. Viewers get the new text at once; a finished lecture's notes are recomputed.
+
+    Raises TranscriptSegment.DoesNotExist, PermissionDenied or ValidationError.
+    """
+    text = " ".join(text.split())
+    if not text:
+        raise ValidationError(_("A caption cannot be empty."), code="required")
+    if len(text) > MAX_CORRECTION_CHARS:
+        raise ValidationError(
+            _("A caption can have at most %(max)d characters.") % {"max": MAX_CORRECTION_CHARS},
+            code="max_length",
+        )
+    lecture = Lecture.objects.select_for_update().select_related("course").get(pk=lecture_id)
+    if not can_correct_captions(by, lecture.course):
+        raise PermissionDenied(_("Only the course's instructors and captioners correct captions."))
+    segment = TranscriptSegment.objects.select_for_update().get(lecture=lecture, seq=seq)
+    if segment.text == text:
+        return segment
+    SegmentRevision.objects.create(
+        segment=segment, previous_text=segment.text, text=text, edited_by=by
+    )
+    segment.text = text
+    segment.edited_at = timezone.now()
+    segment.search_terms = ""  # indexed again with the notes
+    segment.save(update_fields=["text", "edited_at", "search_terms"])
+    lecture.transcript_revision += 1
+    lecture.save(update_fields=["transcript_revision"])
+    event = {"type": "caption.edit", "seq": seq, "text": text}
+    transaction.on_commit(lambda: _publish(lecture_id, event))
+    if lecture.status != Lecture.Status.LIVE:
+        _queue_notes_work(lecture, seq)
+    return segment
+
+
+def _queue_notes_work(lecture: Lecture, seq: int) -> None:
+    """Live: fresh keywords every LIVE_KEYWORDS_EVERY captions. Ended: the broadcaster's last
+    words arrived after the end, so the notes are computed again (the earlier run stands down)."""
+    from lectures import notes, tasks  # they import this module
+
+    if lecture.status == Lecture.Status.LIVE:
+        if seq % settings.LIVE_KEYWORDS_EVERY == 0:
+            tasks.after_commit(tasks.refresh_live_notes, lecture.pk)
+    elif lecture.status in notes.PROCESSABLE:
+        tasks.after_commit(tasks.process_lecture, lecture.pk)
 
 
 def partial_set(*, lecture_id: int, text: str) -> None:
@@ -137,6 +194,14 @@ def partial_get(lecture_id: int) -> str:
     return value if isinstance(value, str) else ""
 
 
+def finals_between(*, lecture_id: int, after_seq: int, before_seq: int) -> list[dict[str, Any]]:
+    """The stored captions with after_seq < seq < before_seq, as `caption.final` events."""
+    segments = TranscriptSegment.objects.filter(
+        lecture_id=lecture_id, seq__gt=after_seq, seq__lt=before_seq
+    ).order_by("seq")
+    return [final_event(segment) for segment in segments]
+
+
 def snapshot(*, lecture: Lecture, after_seq: int) -> dict[str, Any]:
     """What a (re)connecting viewer needs: every final after `after_seq`, and the partial."""
     finals = [
@@ -150,7 +215,24 @@ def snapshot(*, lecture: Lecture, after_seq: int) -> dict[str, Any]:
         "lecture": {"id": lecture.pk, "title": lecture.title, "status": lecture.status},
         "finals": finals,
         "partial": partial_get(lecture.pk) if lecture.is_live else "",
+        "keywords": current_keywords(lecture),
     }
+
+
+def lecture_keywords_publish(lecture_id: int, keywords: list[dict[str, Any]]) -> None:
+    """Send the lecture's current keywords to everyone watching it, after commit."""
+    transaction.on_commit(
+        lambda: _publish(lecture_id, {"type": "lecture.keywords", "keywords": keywords})
+    )
+
+
+def current_keywords(lecture: Lecture) -> list[dict[str, Any]]:
+    return [
+        {"term": term, "score": score, "count": count}
+        for term, score, count in lecture.keywords.order_by("rank").values_list(
+            "term", "score", "count"
+        )
+    ]
 
 
 def lecture_status_publish(lecture: Lecture) -> None:

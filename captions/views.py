@@ -1,4 +1,5 @@
-"""The two live pages: the instructor's broadcast page and the students' live caption page."""
+"""The live pages (the instructor's broadcast page, the students' live caption page) and the
+caption search page."""
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -10,7 +11,9 @@ from django.utils.translation import gettext as _
 
 from accounts.models import request_user
 from accounts.preferences import caption_preferences_of
+from captions.forms import SearchForm
 from captions.protocol import MAX_FRAME_BYTES, PROTOCOL_VERSION, SAMPLE_RATE
+from captions.search import search_segments
 from lectures.selectors import can_manage_course, lectures_visible_to
 
 
@@ -74,3 +77,36 @@ def lecture_live(request: HttpRequest, lecture_id: int) -> HttpResponse:
         "captions/live.html",
         {"lecture": lecture, "course": lecture.course, "config": config, "strings": strings},
     )
+
+
+SEARCH_PAGE_SIZE = 20
+
+
+@login_required
+def search(request: HttpRequest) -> HttpResponse:
+    """Captions of the user's lectures matching a query, best first, 20 a page."""
+    user = request_user(request)
+    form = SearchForm(request.GET if "q" in request.GET else None, user=user)
+    page = None
+    page_number = 1
+    if form.is_bound and form.is_valid():
+        raw_page = request.GET.get("page", "1")
+        page_number = int(raw_page) if raw_page.isdigit() and int(raw_page) > 0 else 1
+        course = form.cleaned_data["course"]
+        page = search_segments(
+            user,
+            form.cleaned_data["q"],
+            course_id=course.pk if course else None,
+            date_from=form.cleaned_data["date_from"],
+            date_to=form.cleaned_data["date_to"],
+            limit=SEARCH_PAGE_SIZE,
+            offset=(page_number - 1) * SEARCH_PAGE_SIZE,
+        )
+    context = {
+        "form": form,
+        "page": page,
+        "page_number": page_number,
+        "first": (page_number - 1) * SEARCH_PAGE_SIZE + 1,
+        "last": (page_number - 1) * SEARCH_PAGE_SIZE + len(page.hits) if page else 0,
+    }
+    return render(request, "captions/search.html", context, status=400 if form.errors else 200)

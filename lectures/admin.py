@@ -28,7 +28,7 @@ class CourseAdmin(admin.ModelAdmin[Course]):
     list_display = ("code", "title", "language", "instructor_names", "student_count", "join_code")
     list_filter = ("language", "instructors")
     search_fields = ("code", "title", "instructors__username", "instructors__last_name")
-    filter_horizontal = ("instructors",)
+    filter_horizontal = ("instructors", "captioners")
     readonly_fields = ("join_code", "created_at")
     inlines = (EnrollmentInline, LectureInline)
     actions = ("regenerate_join_codes",)

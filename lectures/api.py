@@ -1,21 +1,28 @@
 """REST API: thin viewsets over the same selectors and services as the pages."""
 
+from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
+from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.permissions import IsAdminUser, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.models import User, request_user
-from lectures import services
+from captions.models import SegmentRevision, TranscriptSegment
+from captions.services import MAX_CORRECTION_CHARS
+from captions.services import segment_correct as correct_segment
+from lectures import exports, recording_api, services
 from lectures.models import Course, Enrollment, Lecture
+from lectures.presentation import lecture_notes, notes_as_data
 from lectures.selectors import (
     can_manage_course,
     courses_visible_to,
@@ -152,6 +159,26 @@ class EnrollmentViewSet(
         return Response(EnrollmentSerializer(enrollment).data, status=status.HTTP_201_CREATED)
 
 
+class CorrectionSerializer(serializers.Serializer[Any]):
+    text = serializers.CharField(max_length=MAX_CORRECTION_CHARS)
+
+
+class CaptionSerializer(serializers.ModelSerializer[TranscriptSegment]):
+    class Meta:
+        model = TranscriptSegment
+        fields = ("seq", "start_ms", "end_ms", "text", "edited_at")
+
+
+class RevisionSerializer(serializers.ModelSerializer[SegmentRevision]):
+    edited_by: serializers.SlugRelatedField[User] = serializers.SlugRelatedField(
+        slug_field="username", read_only=True
+    )
+
+    class Meta:
+        model = SegmentRevision
+        fields = ("previous_text", "text", "edited_by", "edited_at")
+
+
 @extend_schema(parameters=[OpenApiParameter("course", int, description="only this course")])
 class LectureViewSet(
     mixins.ListModelMixin,
@@ -189,8 +216,10 @@ class LectureViewSet(
             raise _as_api_error(error) from error
 
     def _transition(self, request: Request, *, start: bool) -> Response:
+        return self._change(request, services.lecture_start if start else services.lecture_end)
+
+    def _change(self, request: Request, change: Callable[..., Lecture]) -> Response:
         lecture = self.get_object()
-        change = services.lecture_start if start else services.lecture_end
         try:
             lecture = change(lecture=lecture, by=request_user(request))
         except DjangoPermissionDenied as error:
@@ -210,3 +239,93 @@ class LectureViewSet(
     @action(detail=True, methods=["post"])
     def end(self, request: Request, pk: str | None = None) -> Response:
         return self._transition(request, start=False)
+
+    @extend_schema(request=None, responses={200: LectureSerializer})
+    @action(detail=True, methods=["post"])
+    def reprocess(self, request: Request, pk: str | None = None) -> Response:
+        """Compute a finished lecture's summary and keywords again."""
+        return self._change(request, services.lecture_reprocess)
+
+    @extend_schema(request=CorrectionSerializer, responses={200: CaptionSerializer})
+    @action(detail=True, methods=["patch"], url_path=r"captions/(?P<seq>[0-9]+)")
+    def correct_caption(self, request: Request, pk: str | None = None, seq: str = "") -> Response:
+        """Correct one caption (the course's instructors and captioners); viewers get the new
+        text at once and the earlier one stays in its history."""
+        lecture = self.get_object()
+        payload = CorrectionSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        try:
+            segment = correct_segment(
+                lecture_id=lecture.pk,
+                seq=int(seq),
+                by=request_user(request),
+                text=payload.validated_data["text"],
+            )
+        except TranscriptSegment.DoesNotExist as error:
+            raise NotFound("This lecture has no caption with that seq.") from error
+        except DjangoPermissionDenied as error:
+            raise PermissionDenied(str(error)) from error
+        except DjangoValidationError as error:
+            raise ValidationError({"text": error.messages}) from error
+        return Response(CaptionSerializer(segment).data)
+
+    @extend_schema(responses={200: RevisionSerializer(many=True)})
+    @action(detail=True, methods=["get"], url_path=r"captions/(?P<seq>[0-9]+)/revisions")
+    def caption_revisions(self, request: Request, pk: str | None = None, seq: str = "") -> Response:
+        """A caption's corrections, oldest first; the first `previous_text` is the original."""
+        lecture = self.get_object()
+        segment = TranscriptSegment.objects.filter(lecture=lecture, seq=int(seq)).first()
+        if segment is None:
+            raise NotFound("This lecture has no caption with that seq.")
+        revisions = segment.revisions.select_related("edited_by")
+        return Response(RevisionSerializer(revisions, many=True).data)
+
+    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    @action(detail=True, methods=["get"])
+    def notes(self, request: Request, pk: str | None = None) -> Response:
+        """Summary (linked to captions by seq), keywords with occurrences, and the transcript
+        in paragraphs."""
+        return Response(notes_as_data(lecture_notes(self.get_object())))
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("fmt", str, OpenApiParameter.PATH, enum=sorted(exports.FORMATS))
+        ],
+        responses={(200, "text/plain"): OpenApiTypes.STR},
+    )
+    @action(detail=True, methods=["get"], url_path=r"export/(?P<fmt>[a-z]+)")
+    def export(self, request: Request, pk: str | None = None, fmt: str = "") -> HttpResponse:
+        """The transcript as WebVTT (`vtt`), SubRip (`srt`), plain text (`txt`) or Markdown
+        notes (`md`), as a file download."""
+        lecture = self.get_object()
+        if fmt not in exports.FORMATS:
+            raise NotFound(f"Unknown format {fmt!r}: choose one of vtt, srt, txt, md.")
+        notes = lecture_notes(lecture)
+        response = HttpResponse(
+            exports.render(notes, fmt), content_type=exports.FORMATS[fmt].content_type
+        )
+        response["Content-Disposition"] = exports.content_disposition(notes, fmt)
+        return response
+
+    @extend_schema(
+        methods=["GET"], request=None, responses={200: recording_api.RecordingStatusSerializer}
+    )
+    @extend_schema(
+        methods=["POST"],
+        request={"multipart/form-data": recording_api.RecordingUploadSerializer},
+        responses={202: recording_api.RecordingStatusSerializer},
+    )
+    @action(detail=True, methods=["get", "post"])
+    def recording(self, request: Request, pk: str | None = None) -> Response:
+        """GET: the uploaded recording's transcription status and progress. POST (multipart,
+        field `file`): upload a recording for the lecture and transcribe it (see docs/api.md)."""
+        lecture = self.get_object()
+        if request.method == "GET":
+            return recording_api.recording_status(request, lecture)
+        return recording_api.recording_upload(request, lecture)
+
+    @extend_schema(request=None, responses={202: recording_api.RecordingStatusSerializer})
+    @action(detail=True, methods=["post"], url_path="recording/retry")
+    def recording_retry(self, request: Request, pk: str | None = None) -> Response:
+        """Transcribe a failed lecture's recording again (or only its notes, if they failed)."""
+        return recording_api.recording_retry(request, self.get_object())

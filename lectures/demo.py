@@ -91,6 +91,9 @@ def load_demo_data() -> Course:
     ]
     for title, when, transcript in lectures:
         status = Lecture.Status.ENDED if transcript else Lecture.Status.SCHEDULED
+        existing = Lecture.objects.filter(course=course, title=title).first()
+        if existing is not None and existing.status == Lecture.Status.READY and transcript:
+            status = Lecture.Status.READY  # its notes are computed already: keep them
         lecture, _created = Lecture.objects.update_or_create(
             course=course,
             title=title,

@@ -29,6 +29,13 @@ class Course(models.Model):
         blank=True,
         verbose_name=_("instructors"),
     )
+    captioners = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        related_name="courses_captioned",
+        blank=True,
+        verbose_name=_("captioners"),
+        help_text=_("People the instructors named to correct this course's captions."),
+    )
     vocabulary = models.TextField(
         _("vocabulary"),
         blank=True,
@@ -100,6 +107,11 @@ class Lecture(models.Model):
     ended_at = models.DateTimeField(_("ended"), null=True, blank=True)
     recording = models.FileField(_("recording"), upload_to="recordings/%Y/%m/", blank=True)
     failure_reason = models.TextField(_("failure reason"), blank=True)
+    # Notes (keywords, summary): the last caption seq they cover, and when they were finished.
+    notes_through_seq = models.PositiveIntegerField(default=0, editable=False)
+    # Counts caption corrections, so notes computed from older text are never stored.
+    transcript_revision = models.PositiveIntegerField(default=0, editable=False)
+    processed_at = models.DateTimeField(_("notes computed"), null=True, blank=True)
     # The channel name of the socket now broadcasting this lecture, on whichever pod holds it.
     broadcaster_channel = models.CharField(max_length=200, blank=True, editable=False)
     created_by = models.ForeignKey(
@@ -128,3 +140,49 @@ class Lecture(models.Model):
     @property
     def is_past(self) -> bool:
         return self.status not in (self.Status.SCHEDULED, self.Status.LIVE)
+
+
+class Summary(models.Model):
+    """The extractive summary of a lecture: whole transcript sentences, in lecture order, each
+    pointing at its place (segment seq and character span) so the notes page can link to it."""
+
+    lecture = models.OneToOneField(
+        Lecture, on_delete=models.CASCADE, related_name="summary", verbose_name=_("lecture")
+    )
+    method = models.CharField(_("method"), max_length=16)
+    # [{"seq": 12, "start": 0, "end": 31, "text": "...", "score": 0.83}, ...]
+    sentences = models.JSONField(_("sentences"), default=list)
+    created_at = models.DateTimeField(_("computed"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("summary")
+        verbose_name_plural = _("summaries")
+
+    def __str__(self) -> str:
+        return f"{self.lecture}: {len(self.sentences)} sentences"
+
+
+class Keyword(models.Model):
+    """One keyword of a lecture (TextRank over its nouns), with where it occurs."""
+
+    lecture = models.ForeignKey(
+        Lecture, on_delete=models.CASCADE, related_name="keywords", verbose_name=_("lecture")
+    )
+    rank = models.PositiveSmallIntegerField(_("rank"))
+    term = models.CharField(_("term"), max_length=100)
+    score = models.FloatField(_("score"))
+    count = models.PositiveIntegerField(_("count"))
+    # [[seq, start, end], ...]: `text[start:end]` of segment `seq` is the keyword.
+    occurrences = models.JSONField(_("occurrences"), default=list)
+
+    class Meta:
+        ordering = ["lecture", "rank"]
+        verbose_name = _("keyword")
+        verbose_name_plural = _("keywords")
+        constraints = [
+            models.UniqueConstraint(fields=["lecture", "rank"], name="one_keyword_per_rank"),
+            models.UniqueConstraint(fields=["lecture", "term"], name="one_row_per_keyword"),
+        ]
+
+    def __str__(self) -> str:
+        return self.term

@@ -15,7 +15,9 @@ def courses_visible_to(user: User) -> QuerySet[Course]:
         return Course.objects.none()
     if user.is_staff:
         return Course.objects.all()
-    return Course.objects.filter(Q(instructors=user) | Q(enrollments__student=user)).distinct()
+    return Course.objects.filter(
+        Q(instructors=user) | Q(enrollments__student=user) | Q(captioners=user)
+    ).distinct()
 
 
 def courses_taught_by(user: User) -> QuerySet[Course]:
@@ -29,6 +31,13 @@ def can_manage_course(user: User, course: Course) -> bool:
     if not user.is_authenticated or not user.is_active:
         return False
     return user.is_staff or course.instructors.filter(pk=user.pk).exists()
+
+
+def can_correct_captions(user: User, course: Course) -> bool:
+    """Those who manage the course, and the captioners its instructors named, fix captions."""
+    if can_manage_course(user, course):
+        return True
+    return user.is_authenticated and course.captioners.filter(pk=user.pk).exists()
 
 
 def lectures_visible_to(user: User) -> QuerySet[Lecture]:

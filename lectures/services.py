@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from captions.services import lecture_status_publish
+from lectures import tasks
 from lectures.models import JOIN_CODE_LENGTH, Course, Enrollment, Lecture, new_join_code
 from lectures.selectors import can_manage_course
 
@@ -108,4 +109,41 @@ def lecture_end(*, lecture: Lecture, by: User) -> Lecture:
     lecture.save(update_fields=["status", "ended_at"])
     # The broadcaster stores its last words and closes; viewers show "lecture ended".
     lecture_status_publish(lecture)
+    # Captions the broadcaster stores after this queue another run (see segment_append).
+    tasks.after_commit(tasks.process_lecture, lecture.pk)
     return lecture
+
+
+@transaction.atomic
+def lecture_reprocess(*, lecture: Lecture, by: User) -> Lecture:
+    """Compute a finished lecture's notes again (after a failure, or after corrections)."""
+    _require_manager(by, lecture.course)
+    lecture = _locked(lecture)
+    if lecture.status not in (Lecture.Status.ENDED, Lecture.Status.READY, Lecture.Status.FAILED):
+        raise ValidationError(
+            _("Notes can be computed again only for a finished lecture; this one is %(status)s.")
+            % {"status": lecture.get_status_display()},
+            code="invalid_state",
+        )
+    tasks.after_commit(tasks.process_lecture, lecture.pk)
+    return lecture
+
+
+@transaction.atomic
+def course_captioner_add(*, course: Course, by: User, username: str) -> User:
+    """Name someone (by username) who may correct this course's captions and so sees it."""
+    _require_manager(by, course)
+    captioner = User.objects.filter(username__iexact=username.strip(), is_active=True).first()
+    if captioner is None:
+        raise ValidationError(
+            _("No active user is called %(name)s.") % {"name": username.strip()},
+            code="unknown_user",
+        )
+    course.captioners.add(captioner)
+    return captioner
+
+
+@transaction.atomic
+def course_captioner_remove(*, course: Course, by: User, captioner_id: int) -> None:
+    _require_manager(by, course)
+    course.captioners.remove(captioner_id)

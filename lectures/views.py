@@ -3,17 +3,20 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.models import request_user
-from captions.models import TranscriptSegment
-from lectures import services
+from lectures import exports, services
 from lectures.forms import JoinCourseForm, LectureForm
 from lectures.models import Lecture
+from lectures.presentation import PARAGRAPH_PAUSE_MS, lecture_notes
+from lectures.recording_views import recording_context
 from lectures.selectors import (
+    can_correct_captions,
     can_manage_course,
     course_lectures_by_state,
     courses_visible_to,
@@ -59,8 +62,32 @@ def course_detail(request: HttpRequest, course_id: int) -> HttpResponse:
         "course": course,
         "lectures": course_lectures_by_state(course),
         "can_manage": can_manage_course(user, course),
+        "captioners": course.captioners.order_by("username"),
     }
     return render(request, "lectures/course_detail.html", context)
+
+
+@login_required
+@require_POST
+def course_captioners(request: HttpRequest, course_id: int) -> HttpResponse:
+    """Add (`username`) or remove (`remove` = a user id) a captioner of the course."""
+    user = request_user(request)
+    course = get_object_or_404(courses_visible_to(user), pk=course_id)
+    remove = request.POST.get("remove", "")
+    try:
+        if remove.isdigit():
+            services.course_captioner_remove(course=course, by=user, captioner_id=int(remove))
+            messages.success(request, _("The captioner was removed."))
+        else:
+            added = services.course_captioner_add(
+                course=course, by=user, username=request.POST.get("username", "")
+            )
+            messages.success(
+                request, _("%(name)s may now correct this course's captions.") % {"name": added}
+            )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    return redirect("course_detail", course_id=course.pk)
 
 
 @login_required
@@ -101,16 +128,70 @@ def lecture_create(request: HttpRequest, course_id: int) -> HttpResponse:
 
 @login_required
 def lecture_detail(request: HttpRequest, lecture_id: int) -> HttpResponse:
+    """The lecture's notes: summary, keywords, transcript; live while the lecture is."""
     user = request_user(request)
-    lecture = get_object_or_404(lectures_visible_to(user), pk=lecture_id)
-    segments = TranscriptSegment.objects.filter(lecture=lecture).order_by("seq")
+    lecture = get_object_or_404(lectures_visible_to(user).select_related("course"), pk=lecture_id)
+    notes = lecture_notes(lecture)
+    last_seq = notes.paragraphs[-1].segments[-1].seq if notes.paragraphs else 0
+    config = {
+        "socketPath": f"/ws/lectures/{lecture.pk}/captions/",
+        "status": lecture.status,
+        "lastSeq": last_seq,
+        "pauseMs": PARAGRAPH_PAUSE_MS,
+    }
+    strings = {
+        "occurrence": _("Occurrence %(index)s of %(count)s of “%(term)s”"),
+        "updated": _("The notes are ready. Reloading…"),
+    }
+    can_correct = can_correct_captions(user, lecture.course)
     context = {
         "lecture": lecture,
         "course": lecture.course,
-        "segments": segments,
+        "notes": notes,
         "can_manage": can_manage_course(user, lecture.course),
+        "can_correct": can_correct,
+        "correcting": can_correct and request.GET.get("correct") == "1",
+        "export_formats": EXPORT_LABELS,
+        "config": config,
+        "strings": strings,
     }
+    context.update(recording_context(user, lecture))
     return render(request, "lectures/lecture_detail.html", context)
+
+
+EXPORT_LABELS = {
+    "vtt": "WebVTT",
+    "srt": "SRT",
+    "txt": _lazy("Plain text"),
+    "md": _lazy("Markdown notes"),
+}
+
+
+@login_required
+def lecture_export(request: HttpRequest, lecture_id: int, fmt: str) -> HttpResponse:
+    user = request_user(request)
+    lecture = get_object_or_404(lectures_visible_to(user).select_related("course"), pk=lecture_id)
+    if fmt not in exports.FORMATS:
+        raise Http404
+    notes = lecture_notes(lecture)
+    response = HttpResponse(
+        exports.render(notes, fmt), content_type=exports.FORMATS[fmt].content_type
+    )
+    response["Content-Disposition"] = exports.content_disposition(notes, fmt)
+    return response
+
+
+@login_required
+@require_POST
+def lecture_reprocess(request: HttpRequest, lecture_id: int) -> HttpResponse:
+    user = request_user(request)
+    lecture = get_object_or_404(lectures_visible_to(user), pk=lecture_id)
+    try:
+        services.lecture_reprocess(lecture=lecture, by=user)
+        messages.success(request, _("The notes are being computed again."))
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    return redirect("lecture_detail", lecture_id=lecture.pk)
 
 
 def _lecture_transition(request: HttpRequest, lecture_id: int, *, start: bool) -> HttpResponse:

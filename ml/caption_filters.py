@@ -13,6 +13,7 @@ word n-gram repeated three or more times in a row and cuts near-loops short;
 import re
 import unicodedata
 from collections.abc import Sequence
+from difflib import SequenceMatcher
 
 # Patterns over `squash()`ed text (NFKC, case-folded, letters and digits only).
 # Each pattern is one phrase; a text is a hallucination when it consists of these phrases alone.
@@ -54,6 +55,37 @@ def is_hallucination(text: str) -> bool:
     if len(key) > _LONGEST_HALLUCINATION:
         return False  # real speech; also keeps the regex's work bounded
     return bool(key) and _HALLUCINATION_RE.fullmatch(key) is not None
+
+
+# A sentence shorter than this (squashed) is too short to call an echo ("네", "OK").
+_MIN_ECHO_CHARS = 12
+_ECHO_SIMILARITY = 0.8
+_SENTENCE_RE = re.compile(r"[^.?!\u3002\uff1f\uff01]+[.?!\u3002\uff1f\uff01]*")
+
+
+def _sentence_keys(text: str) -> list[str]:
+    return [key for key in (squash(m.group()) for m in _SENTENCE_RE.finditer(text)) if key]
+
+
+def _similar(key: str, other: str) -> bool:
+    if not 0.7 * len(key) <= len(other) <= 1.3 * len(key):
+        return False
+    matcher = SequenceMatcher(None, key, other, autojunk=False)
+    matched = sum(block.size for block in matcher.get_matching_blocks())
+    return matched / len(key) >= _ECHO_SIMILARITY
+
+
+def is_prompt_echo(text: str, prompt: str) -> bool:
+    """True when a sentence of `text` is (nearly) a sentence of the prompt: Whisper copying its
+    prompt instead of hearing the audio. Seen with the base model on the words after a
+    committed sentence: it "hears" that sentence again, sometimes twice."""
+    prompt_keys = _sentence_keys(prompt)
+    for key in _sentence_keys(text):
+        if len(key) < _MIN_ECHO_CHARS:
+            continue
+        if any(key == other or _similar(key, other) for other in prompt_keys):
+            return True
+    return False
 
 
 def _ngram_keep_mask(keys: Sequence[str], min_repeats: int, max_ngram: int) -> list[bool]:

@@ -281,3 +281,24 @@ def _stream_kinds(path: Path) -> tuple[bool, bool] | None:
             not stream.disposition & Disposition.attached_pic for stream in container.streams.video
         )
         return bool(container.streams.audio), has_video
+
+
+# -- probing -------------------------------------------------------------------------------------
+
+
+def probe_media(path: Path) -> tuple[bool, float | None]:
+    """(has an audio track, duration in seconds or None if unknown) as the container declares
+    them, without decoding: cheap enough to check an upload while its request waits. The
+    declared duration can be wrong (a damaged or streamed file); decode to be sure."""
+    with _opened_by_content(Path(path)) as container:
+        if container is None:
+            return False, None
+        has_audio = bool(container.streams.audio)
+        duration: float | None = None
+        if container.duration is not None and container.duration > 0:
+            duration = container.duration / av.time_base
+        elif has_audio:
+            stream = container.streams.audio[0]
+            if stream.duration is not None and stream.time_base is not None:
+                duration = float(stream.duration * stream.time_base)
+        return has_audio, duration

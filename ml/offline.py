@@ -11,7 +11,7 @@
   as fast as the CPU allows; the finals are exactly what live viewers would have received.
 """
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -246,3 +246,68 @@ def transcribe_streaming(
         finals += transcriber.process().finals
     finals += transcriber.finish().finals
     return [Cue(start_ms=f.start_ms, end_ms=f.end_ms, text=f.text) for f in finals]
+
+
+# -- long recordings in chunks ---------------------------------------------------------------------
+
+# A chunk ends at the quietest 0.1 s within this many seconds before its nominal end, so a cut
+# rarely falls inside a word.
+CHUNK_SEARCH_S = 10.0
+_FRAME_S = 0.1
+
+
+def chunk_bounds(
+    audio: FloatAudio, *, chunk_s: float, search_s: float = CHUNK_SEARCH_S
+) -> list[tuple[int, int]]:
+    """Sample ranges `[start, end)` covering `audio` in order, each at most `chunk_s` long,
+    cut at the quietest moment of the last `search_s` seconds (at most half a chunk)."""
+    if chunk_s <= 0:
+        raise ValueError("chunk_s must be positive")
+    total = int(audio.size)
+    step = max(1, round(chunk_s * SAMPLE_RATE))
+    frame = max(1, round(_FRAME_S * SAMPLE_RATE))
+    bounds: list[tuple[int, int]] = []
+    start = 0
+    while total - start > step:
+        nominal = start + step
+        window = min(round(search_s * SAMPLE_RATE), step // 2)
+        cut = nominal
+        frames = window // frame
+        if frames >= 2:
+            lo = nominal - frames * frame
+            energy = np.square(audio[lo:nominal].astype(np.float32)).reshape(frames, frame)
+            quietest = int(np.argmin(energy.mean(axis=1)))
+            cut = lo + quietest * frame + frame // 2
+        bounds.append((start, cut))
+        start = cut
+    if total > start:
+        bounds.append((start, total))
+    return bounds
+
+
+def transcribe_in_chunks(
+    engine: WhisperEngine,
+    audio: FloatAudio,
+    *,
+    language: str,
+    chunk_s: float,
+    on_chunk: Callable[[float, float], None] | None = None,
+) -> list[Cue]:
+    """`transcribe_whole` over `audio` in chunks of at most `chunk_s` seconds (see
+    `chunk_bounds`), so a long recording reports progress: after each chunk `on_chunk(seconds
+    done, seconds in all)` is called (it may raise to stop). Cue times are on the whole audio's
+    time line and never overlap; a sentence that spans a cut becomes two cues."""
+    samples = np.ascontiguousarray(audio, dtype=np.float32).reshape(-1)
+    total_s = samples.size / SAMPLE_RATE
+    cues: list[Cue] = []
+    last_end_ms = 0
+    for start, end in chunk_bounds(samples, chunk_s=chunk_s):
+        offset_ms = round(start * 1000 / SAMPLE_RATE)
+        for cue in transcribe_whole(engine, samples[start:end], language=language):
+            start_ms = max(cue.start_ms + offset_ms, last_end_ms)
+            end_ms = max(cue.end_ms + offset_ms, start_ms)
+            cues.append(Cue(start_ms=start_ms, end_ms=end_ms, text=cue.text))
+            last_end_ms = end_ms
+        if on_chunk is not None:
+            on_chunk(end / SAMPLE_RATE, total_s)
+    return cues

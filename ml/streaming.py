@@ -42,6 +42,7 @@ from ml.asr import SAMPLE_RATE, FloatAudio, SpeechRecognizer, TranscribedSegment
 from ml.caption_filters import (
     collapse_repeated_characters,
     is_hallucination,
+    is_prompt_echo,
     repetition_keep_mask,
     squash,
 )
@@ -410,6 +411,12 @@ class StreamingTranscriber:
         audio = self._audio[: until - self._buffer_start]
         started = time.perf_counter()
         segments = self.engine.transcribe(audio, language=self.language, prompt=self._prompt())
+        if self._prompt_tail and is_prompt_echo(
+            " ".join(segment.text for segment in segments), self._prompt_tail
+        ):
+            # Whisper copied the last captions from its prompt rather than hearing the audio:
+            # listen again without a prompt (the vocabulary alone biases short buffers too).
+            segments = self.engine.transcribe(audio, language=self.language, prompt=None)
         elapsed = time.perf_counter() - started
         self.stats.audio_s += max(0, until - self._transcribed_until) / SAMPLE_RATE
         self.stats.inference_s += elapsed

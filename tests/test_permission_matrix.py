@@ -11,6 +11,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from captions.search import index_segments
 from lectures.models import Lecture
 from tests.conftest import World, client_for
 
@@ -57,6 +58,41 @@ PAGE_CASES: dict[str, tuple[str, Callable[[World], str], dict[str, int | str]]] 
         lambda w: reverse("lecture_end", args=[w.lecture.pk]),
         expected(LOGIN, 403, 404, 302, 404, 302),
     ),
+    "recompute notes (not ended yet)": (
+        "post",
+        lambda w: reverse("lecture_reprocess", args=[w.lecture.pk]),
+        expected(LOGIN, 403, 404, 302, 404, 302),
+    ),
+    "export webvtt": (
+        "get",
+        lambda w: reverse("lecture_export", args=[w.lecture.pk, "vtt"]),
+        expected(LOGIN, 200, 404, 200, 404, 200),
+    ),
+    "export markdown notes": (
+        "get",
+        lambda w: reverse("lecture_export", args=[w.lecture.pk, "md"]),
+        expected(LOGIN, 200, 404, 200, 404, 200),
+    ),
+    "recording upload form": (
+        "get",
+        lambda w: reverse("recording_upload", args=[w.lecture.pk]),
+        expected(LOGIN, 403, 404, 200, 404, 200),
+    ),
+    "recording upload (live captions: refused)": (
+        "post",
+        lambda w: reverse("recording_upload", args=[w.lecture.pk]),
+        expected(LOGIN, 403, 404, 400, 404, 400),
+    ),
+    "recording retry (nothing failed)": (
+        "post",
+        lambda w: reverse("recording_retry", args=[w.lecture.pk]),
+        expected(LOGIN, 403, 404, 302, 404, 302),
+    ),
+    "recording progress": (
+        "get",
+        lambda w: reverse("recording_progress", args=[w.lecture.pk]),
+        expected(LOGIN, 200, 404, 200, 404, 200),
+    ),
     "broadcast page": (
         "get",
         lambda w: reverse("lecture_broadcast", args=[w.lecture.pk]),
@@ -77,6 +113,16 @@ PAGE_CASES: dict[str, tuple[str, Callable[[World], str], dict[str, int | str]]] 
         "get",
         lambda w: reverse("password_change"),
         expected(LOGIN, 200, 200, 200, 200, 200),
+    ),
+    "search page": (
+        "get",
+        lambda w: reverse("search") + "?q=수업",
+        expected(LOGIN, 200, 200, 200, 200, 200),
+    ),
+    "search page, another course as filter": (
+        "get",
+        lambda w: reverse("search") + f"?q=secret&course={w.other_course.pk}",
+        expected(LOGIN, 400, 200, 400, 200, 200),
     ),
 }
 
@@ -100,6 +146,7 @@ def test_no_page_shows_another_courses_captions_or_titles(world: World, role: st
     client = client_for(world.user(role))
     pages = [reverse("dashboard"), reverse("course_detail", args=[world.course.pk])]
     pages.append(reverse("lecture_detail", args=[world.lecture.pk]))
+    pages += [reverse("lecture_export", args=[world.lecture.pk, fmt]) for fmt in ("md", "vtt")]
     for url in pages:
         body = client.get(url).content.decode()
         if role in ("other_student", "other_instructor"):
@@ -178,6 +225,42 @@ API_CASES: dict[
         {},
         expected(401, 403, 404, 409, 404, 409),
     ),
+    "lecture notes": (
+        "get",
+        lambda w: f"/api/lectures/{w.lecture.pk}/notes/",
+        {},
+        expected(401, 200, 404, 200, 404, 200),
+    ),
+    "lecture export (srt)": (
+        "get",
+        lambda w: f"/api/lectures/{w.lecture.pk}/export/srt/",
+        {},
+        expected(401, 200, 404, 200, 404, 200),
+    ),
+    "lecture reprocess (not ended yet)": (
+        "post",
+        lambda w: f"/api/lectures/{w.lecture.pk}/reprocess/",
+        {},
+        expected(401, 403, 404, 409, 404, 409),
+    ),
+    "lecture recording status": (
+        "get",
+        lambda w: f"/api/lectures/{w.lecture.pk}/recording/",
+        {},
+        expected(401, 200, 404, 200, 404, 200),
+    ),
+    "lecture recording upload (live captions: 409)": (
+        "post",
+        lambda w: f"/api/lectures/{w.lecture.pk}/recording/",
+        {},
+        expected(401, 403, 404, 409, 404, 409),
+    ),
+    "lecture recording retry (nothing failed)": (
+        "post",
+        lambda w: f"/api/lectures/{w.lecture.pk}/recording/retry/",
+        {},
+        expected(401, 403, 404, 409, 404, 409),
+    ),
     "me": ("get", lambda w: "/api/me/", {}, expected(401, 200, 200, 200, 200, 200)),
     "caption preferences": (
         "get",
@@ -185,6 +268,7 @@ API_CASES: dict[
         {},
         expected(401, 200, 200, 200, 200, 200),
     ),
+    "search": ("get", lambda w: "/api/search/?q=수업", {}, expected(401, 200, 200, 200, 200, 200)),
 }
 
 
@@ -243,3 +327,35 @@ def test_starting_a_lecture_through_the_api_makes_it_live(world: World) -> None:
     assert response.json()["status"] == "live"
     world.lecture.refresh_from_db()
     assert world.lecture.status == Lecture.Status.LIVE
+
+
+@pytest.mark.parametrize("indexed", [False, True], ids=["not indexed yet", "indexed"])
+@pytest.mark.parametrize("role", ROLES[1:])
+def test_search_never_shows_another_courses_captions_ids_or_counts(
+    world: World, role: str, indexed: bool
+) -> None:
+    if indexed:
+        for lecture in (world.lecture, world.other_lecture):
+            index_segments(lecture.pk)
+    client = client_for(world.user(role))
+    own = {"student", "instructor", "staff"}
+    other = {"other_student", "other_instructor", "staff"}
+    for query, lecture, allowed in [
+        ("수업", world.lecture, own),
+        ("secret", world.other_lecture, other),
+    ]:
+        for course in ("", str(world.course.pk), str(world.other_course.pk)):
+            page = client.get(reverse("search"), {"q": query, "course": course})
+            body = page.content.decode()
+            api = client.get("/api/search/", {"q": query, "course": course}).json()
+            link = reverse("lecture_detail", args=[lecture.pk])
+            course_ok = course in ("", str(lecture.course_id))
+            visible = role in allowed and course_ok
+            assert (lecture.title in body) is visible, (role, query, course)
+            assert (f'href="{link}#seg-1"' in body) is visible
+            hits = [hit["lecture"] for hit in api.get("results", [])]
+            assert hits == ([lecture.pk] if visible else []), (role, query, course)
+            if not visible:
+                assert 'class="results"' not in body
+                assert "SECRET-OTHER-COURSE" not in body or role in other
+                assert "수업을 시작하겠습니다" not in body or role in own

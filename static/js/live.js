@@ -43,6 +43,47 @@
     else jumpButton.hidden = false;
   }
 
+  // -- keywords: highlighted wherever they occur -----------------------------------------
+  const keywordsEl = document.getElementById("live-keywords");
+  const keywordList = document.getElementById("live-keyword-list");
+  let keywordPattern = null;
+
+  function escapeRegExp(value) {
+    return value.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  }
+  // A compound keyword (인공지능) is also spoken with a space (인공 지능): allow one anywhere.
+  function termPattern(term) {
+    return Array.from(term.replace(/\s+/g, "")).map(escapeRegExp).join("\\s?");
+  }
+  function renderText(item, value) {
+    item.textContent = "";
+    if (!keywordPattern) { item.textContent = value; return; }
+    let last = 0;
+    for (const match of value.matchAll(keywordPattern)) {
+      if (match.index > last) item.append(value.slice(last, match.index));
+      const mark = document.createElement("mark");
+      mark.className = "keyword";
+      mark.textContent = match[0];
+      item.append(mark);
+      last = match.index + match[0].length;
+    }
+    if (last < value.length) item.append(value.slice(last));
+  }
+  function setKeywords(keywords) {
+    const terms = keywords.map((k) => k.term).filter(Boolean);
+    // Longest first, so 인공지능 wins over 인공 where both are keywords.
+    terms.sort((a, b) => b.length - a.length);
+    keywordPattern = terms.length ? new RegExp(terms.map(termPattern).join("|"), "giu") : null;
+    keywordList.textContent = "";
+    for (const keyword of keywords) {
+      const entry = document.createElement("li");
+      entry.textContent = keyword.term;
+      keywordList.appendChild(entry);
+    }
+    keywordsEl.hidden = keywords.length === 0;
+    for (const item of finalsEl.children) renderText(item, item.dataset.text);
+  }
+
   // -- captions ---------------------------------------------------------------------------
   function addFinal(caption) {
     if (caption.seq <= lastSeq) return; // already shown (a resent snapshot)
@@ -50,7 +91,8 @@
     const item = document.createElement("li");
     item.id = `caption-${caption.seq}`;
     item.dataset.seq = caption.seq;
-    item.textContent = caption.text;
+    item.dataset.text = caption.text;
+    renderText(item, caption.text);
     finalsEl.appendChild(item);
   }
 
@@ -58,6 +100,7 @@
     switch (message.type) {
       case "snapshot":
         message.finals.forEach(addFinal);
+        if (message.keywords) setKeywords(message.keywords);
         partialEl.textContent = message.partial || "";
         ended = !["live", "scheduled"].includes(message.lecture.status);
         setState(ended ? "ended" : message.lecture.status === "live" ? "live" : "notLive");
@@ -69,6 +112,15 @@
       case "partial":
         partialEl.textContent = message.text;
         break;
+      case "keywords":
+        setKeywords(message.keywords);
+        return;
+      case "edit": {
+        // A correction: the caption keeps its place, only its words change.
+        const item = document.getElementById(`caption-${message.seq}`);
+        if (item) { item.dataset.text = message.text; renderText(item, message.text); }
+        return;
+      }
       case "status":
         ended = !["live", "scheduled"].includes(message.status);
         if (ended) partialEl.textContent = "";

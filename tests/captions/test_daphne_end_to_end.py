@@ -64,14 +64,14 @@ def finals_and_status(
     """Read until the final numbered `last_seq` and the `ended` status have both arrived;
     `seen` is the last seq the client already had."""
     seqs: list[int] = []
-    status = ""
-    while status != "ended" or (seqs[-1] if seqs else seen) < last_seq:
+    statuses: list[str] = []  # ended, then processing and ready as the notes are computed
+    while "ended" not in statuses or (seqs[-1] if seqs else seen) < last_seq:
         message = json.loads(ws.recv(timeout=60))
         if message["type"] == "final":
             seqs.append(message["seq"])
         elif message["type"] == "status":
-            status = message["status"]
-    return seqs, status
+            statuses.append(message["status"])
+    return seqs, "ended"
 
 
 def close_code(ws: ClientConnection, timeout: float = 60) -> int:

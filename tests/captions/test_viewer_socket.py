@@ -2,10 +2,11 @@
 
 import pytest
 from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
 
 from captions.models import TranscriptSegment
 from captions.protocol import CloseCode
-from captions.services import partial_set, segment_append
+from captions.services import final_event, lecture_group, partial_set, segment_append
 from lectures.models import Lecture
 from tests.captions.conftest import Socket, viewer_path
 from tests.conftest import World
@@ -132,3 +133,30 @@ async def test_viewers_hear_when_the_lecture_ends(world: World, sockets: list[So
     await socket.receive()
     await database_sync_to_async(lecture_end)(lecture=world.lecture, by=world.instructor)
     assert (await socket.receive_until("status"))["status"] == "ended"
+
+
+async def test_a_final_the_channel_layer_lost_is_read_from_the_database(
+    world: World, sockets: list[Socket]
+) -> None:
+    """Redis pub/sub delivers at most once: a viewer that sees seq 4 after seq 2 fetches 3."""
+    await database_sync_to_async(make_live)(world.lecture)
+    viewer = await Socket(viewer_path(world.lecture.pk), world.student).open()
+    sockets.append(viewer)
+    assert [f["seq"] for f in (await viewer.receive())["finals"]] == [1]
+    stored = [
+        await database_sync_to_async(TranscriptSegment.objects.create)(
+            lecture=world.lecture,
+            seq=seq,
+            start_ms=seq * 1000,
+            end_ms=seq * 1000 + 500,
+            text=f"{seq}",
+        )
+        for seq in (2, 3, 4)
+    ]
+    layer = get_channel_layer()
+    assert layer is not None
+    # Only 2 and 4 are published: 3 "got lost" on the way.
+    for segment in (stored[0], stored[2]):
+        await layer.group_send(lecture_group(world.lecture.pk), final_event(segment))
+    received = [(await viewer.receive_until("final"))["seq"] for _ in range(3)]
+    assert received == [2, 3, 4]

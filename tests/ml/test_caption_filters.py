@@ -7,6 +7,7 @@ from ml.caption_filters import (
     collapse_repetitions,
     has_repetition_loop,
     is_hallucination,
+    is_prompt_echo,
     repetition_keep_mask,
 )
 
@@ -102,3 +103,19 @@ def test_in_word_loop_is_collapsed_but_digits_and_short_runs_stay() -> None:
 )
 def test_has_repetition_loop(text: str, looping: bool) -> None:
     assert has_repetition_loop(text) is looping
+
+
+def test_a_sentence_copied_from_the_prompt_is_an_echo() -> None:
+    prompt = (
+        "linear regression The lecture covers the basics. We will start with linear regression."
+    )
+    assert is_prompt_echo("We will start with linear regression.", prompt)
+    # Bent a little, and doubled, as the base model does.
+    doubled = "We will start with a linear regression. We will start with linear regressions."
+    assert is_prompt_echo(doubled, prompt)
+    assert is_prompt_echo(" we WILL start with linear-regression", prompt)
+    # New speech, short answers and sentences that only share words are not.
+    assert not is_prompt_echo("Please ask questions at any time.", prompt)
+    assert not is_prompt_echo("Regression.", prompt)
+    assert not is_prompt_echo("We will start with logistic classification today.", prompt)
+    assert not is_prompt_echo("오늘 수업을 시작하겠습니다.", "")

@@ -339,3 +339,34 @@ def test_audio_may_be_inserted_from_another_thread_while_processing() -> None:
         "Next we look at data.",
     ]
     assert transcriber.stream_duration_s == pytest.approx(6.7)
+
+
+class PromptCopyingEngine(ScriptedEngine):
+    """Whisper base on some CPUs: once a caption is in the prompt, it "hears" that caption again
+    over whatever follows. Without a prompt it hears the audio."""
+
+    ECHO = "Hello world this is a test."
+
+    def transcribe(
+        self, audio: FloatAudio, *, language: str, prompt: str | None
+    ) -> list[TranscribedSegment]:
+        heard = super().transcribe(audio, language=language, prompt=prompt)
+        if prompt is None or self.ECHO not in prompt:
+            return heard
+        echo = tuple(
+            TranscribedWord(i * 0.2, i * 0.2 + 0.15, f" {token}", 0.9)
+            for i, token in enumerate(self.ECHO.split())
+        )
+        return [TranscribedSegment(0.0, echo[-1].end, f" {self.ECHO}", echo, 0.1, -0.2)]
+
+
+def test_a_caption_copied_from_the_prompt_is_heard_again_without_one() -> None:
+    script = [words("Hello world this is a test.", start=0.0), words("Second part now.", start=4.0)]
+    engine = PromptCopyingEngine(script)
+    transcriber = StreamingTranscriber(
+        engine, language="en", vocabulary=["regression"], speech_detector=energy_detector
+    )
+    engine.transcriber = transcriber
+    run = feed(transcriber, np.concatenate([tone(2.4), quiet(1.6), tone(1.3), quiet(1.5)]))
+    assert run.texts == ["Hello world this is a test.", "Second part now."]
+    assert any(call.prompt is None for call in engine.calls)

@@ -60,10 +60,17 @@ def test_english_stream_matches_the_whole_file_accuracy(
     speech_end_s = LEADING_SILENCE_S + english_speech.duration_s
     assert speech_end_s - 1.5 <= finals[-1].end_ms / 1000 <= speech_end_s + 0.3
 
-    # No word duplicated where one commit meets the next.
-    words = normalize_text(text).split()
-    doubled = [a for a, b in itertools.pairwise(words) if a == b]
-    assert doubled == [], f"duplicated at a commit boundary: {doubled}"
+    # No word duplicated where one caption meets the next (inside one, "and and" can be what
+    # Whisper heard: espeak's "and then" on some CPUs' int8 kernels).
+    for before, after in itertools.pairwise(finals):
+        last, first = (
+            normalize_text(before.text).split()[-1:],
+            normalize_text(after.text).split()[:1],
+        )
+        assert last != first, f"duplicated at a caption boundary: {before} / {after}"
+    # No caption repeated (Whisper copying its prompt instead of hearing the audio).
+    keys = [normalize_text(caption.text) for caption in finals]
+    assert len(keys) == len(set(keys)), keys
     assert not any(has_repetition_loop(partial) for partial in partials)
 
 

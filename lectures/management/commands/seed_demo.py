@@ -4,6 +4,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from lectures.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, load_demo_data
+from lectures.models import Lecture
+from lectures.notes import process_lecture
 
 
 class Command(BaseCommand):
@@ -23,3 +25,7 @@ class Command(BaseCommand):
         )
         for account in DEMO_ACCOUNTS:
             self.stdout.write(f"  {account.username:<11} password: {DEMO_PASSWORD}")
+        # The past lectures' notes (keywords, summary), as a worker computes them after class.
+        for lecture in course.lectures.filter(status=Lecture.Status.ENDED).order_by("pk"):
+            status = process_lecture(lecture.pk)
+            self.stdout.write(f"  notes of {lecture.title}: {status}")

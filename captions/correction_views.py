@@ -1,0 +1,47 @@
+"""Correcting a caption: the course's instructors and captioners, live or afterwards."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from accounts.models import request_user
+from captions import services
+from captions.forms import CorrectionForm
+from captions.models import TranscriptSegment
+from lectures.selectors import can_correct_captions, lectures_visible_to
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def caption_correct(request: HttpRequest, lecture_id: int, seq: int) -> HttpResponse:
+    user = request_user(request)
+    lecture = get_object_or_404(lectures_visible_to(user), pk=lecture_id)
+    if not can_correct_captions(user, lecture.course):
+        raise PermissionDenied
+    segment = get_object_or_404(TranscriptSegment, lecture=lecture, seq=seq)
+    form = CorrectionForm(request.POST or None, initial={"text": segment.text})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.segment_correct(
+                lecture_id=lecture.pk, seq=seq, by=user, text=form.cleaned_data["text"]
+            )
+        except ValidationError as error:
+            form.add_error("text", error)
+        else:
+            messages.success(request, _("The caption was corrected."))
+            notes_url = reverse("lecture_detail", args=[lecture.pk])
+            return redirect(f"{notes_url}?correct=1#seg-{seq}")
+    revisions = segment.revisions.select_related("edited_by").order_by("-edited_at", "-pk")
+    context = {
+        "lecture": lecture,
+        "course": lecture.course,
+        "segment": segment,
+        "form": form,
+        "revisions": revisions,
+    }
+    return render(request, "captions/correct.html", context, status=400 if form.errors else 200)

@@ -1,0 +1,205 @@
+"""The notes of a lecture as readers see them: summary, keywords and the transcript grouped into
+paragraphs at pauses, with keyword occurrences marked. Used by the page, the exports and the API.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from captions.models import TranscriptSegment
+from lectures.models import Keyword, Lecture, Summary
+
+# A pause at least this long between two captions starts a new paragraph.
+PARAGRAPH_PAUSE_MS = 2500
+# ...and a paragraph never runs longer than this, so long monologues still break up.
+PARAGRAPH_MAX_MS = 90_000
+
+
+def clock(milliseconds: int) -> str:
+    """H:MM:SS or M:SS, as a reader of a transcript expects."""
+    seconds = max(0, milliseconds) // 1000
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+@dataclass(frozen=True, slots=True)
+class Piece:
+    """A run of a caption's text; `keyword` is the keyword's rank where the run is one."""
+
+    text: str
+    keyword: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NoteSegment:
+    seq: int
+    start_ms: int
+    end_ms: int
+    text: str
+    pieces: tuple[Piece, ...]
+
+    @property
+    def clock(self) -> str:
+        return clock(self.start_ms)
+
+
+@dataclass(frozen=True, slots=True)
+class Paragraph:
+    segments: tuple[NoteSegment, ...]
+
+    @property
+    def start_ms(self) -> int:
+        return self.segments[0].start_ms
+
+    @property
+    def clock(self) -> str:
+        return clock(self.start_ms)
+
+
+@dataclass(frozen=True)
+class SummaryLine:
+    seq: int
+    text: str
+    start_ms: int
+
+    @property
+    def clock(self) -> str:
+        return clock(self.start_ms)
+
+
+@dataclass(frozen=True)
+class NoteKeyword:
+    rank: int
+    term: str
+    score: float
+    count: int
+    occurrences: list[tuple[int, int, int]]  # (seq, start, end)
+
+    @property
+    def first_seq(self) -> int | None:
+        return self.occurrences[0][0] if self.occurrences else None
+
+
+@dataclass(frozen=True)
+class Notes:
+    lecture: Lecture
+    summary: list[SummaryLine]
+    keywords: list[NoteKeyword]
+    paragraphs: list[Paragraph]
+    segment_count: int = 0
+
+
+def mark_spans(text: str, spans: Sequence[tuple[int, int, int]]) -> tuple[Piece, ...]:
+    """Cut `text` into pieces at the (start, end, rank) spans; overlapping spans lose to the one
+    that starts first (then the longer one)."""
+    pieces: list[Piece] = []
+    position = 0
+    for start, end, rank in sorted(spans, key=lambda span: (span[0], -span[1])):
+        start, end = max(start, 0), min(end, len(text))
+        if start < position or start >= end:
+            continue
+        if start > position:
+            pieces.append(Piece(text[position:start]))
+        pieces.append(Piece(text[start:end], rank))
+        position = end
+    if position < len(text):
+        pieces.append(Piece(text[position:]))
+    return tuple(pieces)
+
+
+def group_paragraphs(
+    segments: Sequence[NoteSegment],
+    *,
+    pause_ms: int = PARAGRAPH_PAUSE_MS,
+    max_ms: int = PARAGRAPH_MAX_MS,
+) -> list[Paragraph]:
+    paragraphs: list[list[NoteSegment]] = []
+    for segment in segments:
+        if paragraphs:
+            current = paragraphs[-1]
+            pause = segment.start_ms - current[-1].end_ms
+            if pause < pause_ms and segment.end_ms - current[0].start_ms <= max_ms:
+                current.append(segment)
+                continue
+        paragraphs.append([segment])
+    return [Paragraph(tuple(group)) for group in paragraphs]
+
+
+def _note_keyword(keyword: Keyword) -> NoteKeyword:
+    occurrences = sorted(
+        (int(seq), int(start), int(end)) for seq, start, end in keyword.occurrences
+    )
+    return NoteKeyword(keyword.rank, keyword.term, keyword.score, keyword.count, occurrences)
+
+
+def _occurrence_spans(keywords: Sequence[NoteKeyword]) -> dict[int, list[tuple[int, int, int]]]:
+    spans: dict[int, list[tuple[int, int, int]]] = defaultdict(list)
+    for keyword in keywords:
+        for seq, start, end in keyword.occurrences:
+            spans[seq].append((start, end, keyword.rank))
+    return spans
+
+
+def lecture_notes(lecture: Lecture) -> Notes:
+    """Everything the notes page, the exports and the API show of one lecture."""
+    rows = list(
+        TranscriptSegment.objects.filter(lecture=lecture)
+        .order_by("seq")
+        .values_list("seq", "start_ms", "end_ms", "text")
+    )
+    keywords = [_note_keyword(k) for k in Keyword.objects.filter(lecture=lecture).order_by("rank")]
+    spans = _occurrence_spans(keywords)
+    segments = [
+        NoteSegment(seq, start, end, text, mark_spans(text, spans.get(seq, [])))
+        for seq, start, end, text in rows
+    ]
+    starts = {segment.seq: segment.start_ms for segment in segments}
+    summary = Summary.objects.filter(lecture=lecture).first()
+    summary_lines = [
+        SummaryLine(int(item["seq"]), str(item["text"]), starts.get(int(item["seq"]), 0))
+        for item in (summary.sentences if summary else [])
+        if int(item["seq"]) in starts
+    ]
+    return Notes(
+        lecture=lecture,
+        summary=summary_lines,
+        keywords=keywords,
+        paragraphs=group_paragraphs(segments),
+        segment_count=len(segments),
+    )
+
+
+def notes_as_data(notes: Notes) -> dict[str, Any]:
+    """The notes as JSON-ready data (the API's answer)."""
+    lecture = notes.lecture
+    return {
+        "lecture": {
+            "id": lecture.pk,
+            "title": lecture.title,
+            "course": lecture.course.code,
+            "status": lecture.status,
+            "scheduled_at": lecture.scheduled_at.isoformat(),
+            "processed_at": lecture.processed_at.isoformat() if lecture.processed_at else None,
+        },
+        "summary": [{"seq": s.seq, "start_ms": s.start_ms, "text": s.text} for s in notes.summary],
+        "keywords": [
+            {
+                "term": k.term,
+                "score": k.score,
+                "count": k.count,
+                "occurrences": [{"seq": o[0], "start": o[1], "end": o[2]} for o in k.occurrences],
+            }
+            for k in notes.keywords
+        ],
+        "paragraphs": [
+            [
+                {"seq": s.seq, "start_ms": s.start_ms, "end_ms": s.end_ms, "text": s.text}
+                for s in paragraph.segments
+            ]
+            for paragraph in notes.paragraphs
+        ],
+    }

@@ -118,9 +118,10 @@ STORAGES = {
 
 # Redis is both the channel layer and the Celery broker; without it, everything stays in-process.
 REDIS_URL: str = env("REDIS_URL", default="")
-# CHANNEL_LAYER=pubsub (default): Redis pub/sub, one message per process for a whole lecture,
-# fanned out in memory to its viewers there (docs/decisions.md). `lists`: channels-redis' core
-# layer, a Redis list per consumer.
+# CHANNEL_LAYER=lists (default): channels-redis' core layer, a Redis list per consumer.
+# `pubsub`: Redis pub/sub, one message per process for a whole lecture, fanned out in memory;
+# at most once (viewers refill missed finals from the database). Measured no faster here with
+# 500 viewers (docs/benchmarks.md), so not the default.
 CHANNEL_LAYER_BACKENDS = {
     "pubsub": "channels_redis.pubsub.RedisPubSubChannelLayer",
     "lists": "channels_redis.core.RedisChannelLayer",
@@ -128,7 +129,7 @@ CHANNEL_LAYER_BACKENDS = {
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": CHANNEL_LAYER_BACKENDS[env("CHANNEL_LAYER", default="pubsub")],
+            "BACKEND": CHANNEL_LAYER_BACKENDS[env("CHANNEL_LAYER", default="lists")],
             "CONFIG": {"hosts": [REDIS_URL], "prefix": env("CHANNEL_PREFIX", default="hearus")},
         }
     }

@@ -24,7 +24,9 @@ def caption_correct(request: HttpRequest, lecture_id: int, seq: int) -> HttpResp
     if not can_correct_captions(user, lecture.course):
         raise PermissionDenied
     segment = get_object_or_404(TranscriptSegment, lecture=lecture, seq=seq)
-    form = CorrectionForm(request.POST or None, initial={"text": segment.text})
+    # A POST is always validated, even an empty one (it is a missing text, not a page view).
+    data = request.POST if request.method == "POST" else None
+    form = CorrectionForm(data, initial={"text": segment.text})
     if request.method == "POST" and form.is_valid():
         try:
             services.segment_correct(

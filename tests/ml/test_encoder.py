@@ -12,7 +12,6 @@ import pytest
 
 from ml.encoder import (
     DEFAULT_ENCODER_DIRNAME,
-    MANIFEST_NAME,
     EncoderAssemblyError,
     EncoderNotFoundError,
     SentenceEncoder,
@@ -24,6 +23,7 @@ from ml.encoder import (
     resolve_summarizer_encoder,
     verify_encoder_folder,
 )
+from ml.model_folders import MANIFEST_NAME
 from tests.ml.conftest import MODEL_CACHE_DIR
 
 

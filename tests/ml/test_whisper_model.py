@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 import ml.whisper_model as whisper_model
+from ml.model_folders import MANIFEST_NAME
 from ml.whisper_model import (
     DEFAULT_MODEL_DIRNAME,
-    MANIFEST_NAME,
     ModelAssemblyError,
     ModelNotFoundError,
     ModelSources,

@@ -3,6 +3,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from lectures.models import Lecture
+from ml.subtitles import reading_clock
 
 
 class TranscriptSegment(models.Model):
@@ -47,10 +48,7 @@ class TranscriptSegment(models.Model):
     @property
     def start_clock(self) -> str:
         """The start as H:MM:SS (or M:SS), as a reader of the transcript sees it."""
-        seconds = self.start_ms // 1000
-        hours, rest = divmod(seconds, 3600)
-        minutes, secs = divmod(rest, 60)
-        return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+        return reading_clock(self.start_ms)
 
 
 class SegmentRevision(models.Model):

@@ -43,6 +43,7 @@ from accounts.models import User
 from captions.models import TranscriptSegment
 from lectures.selectors import lectures_visible_to
 from ml.search_terms import QueryTerm, highlight_spans_many, index_terms_many, query_terms
+from ml.subtitles import reading_clock
 
 __all__ = [
     "MAX_LIMIT",
@@ -119,10 +120,7 @@ class SearchHit:
 
     @property
     def start_clock(self) -> str:
-        seconds = self.start_ms // 1000
-        hours, rest = divmod(seconds, 3600)
-        minutes, secs = divmod(rest, 60)
-        return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+        return reading_clock(self.start_ms)
 
 
 @dataclass(frozen=True)

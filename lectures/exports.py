@@ -10,8 +10,8 @@ from urllib.parse import quote
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from lectures.presentation import Notes, clock
-from ml.subtitles import Cue, to_srt, to_text, to_vtt
+from lectures.presentation import Notes
+from ml.subtitles import Cue, reading_clock, to_srt, to_text, to_vtt
 
 
 @dataclass(frozen=True)
@@ -58,7 +58,7 @@ def to_markdown(notes: Notes) -> str:
     lines += ["", f"## {_('Transcript')}", ""]
     for paragraph in notes.paragraphs:
         text = " ".join(_markdown_escape(segment.text) for segment in paragraph.segments)
-        lines += [f"**{clock(paragraph.start_ms)}** {text}", ""]
+        lines += [f"**{reading_clock(paragraph.start_ms)}** {text}", ""]
     return "\n".join(lines).rstrip("\n") + "\n"
 
 

@@ -11,19 +11,12 @@ from typing import Any
 
 from captions.models import TranscriptSegment
 from lectures.models import Keyword, Lecture, Summary
+from ml.subtitles import reading_clock
 
 # A pause at least this long between two captions starts a new paragraph.
 PARAGRAPH_PAUSE_MS = 2500
 # ...and a paragraph never runs longer than this, so long monologues still break up.
 PARAGRAPH_MAX_MS = 90_000
-
-
-def clock(milliseconds: int) -> str:
-    """H:MM:SS or M:SS, as a reader of a transcript expects."""
-    seconds = max(0, milliseconds) // 1000
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +37,7 @@ class NoteSegment:
 
     @property
     def clock(self) -> str:
-        return clock(self.start_ms)
+        return reading_clock(self.start_ms)
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +50,7 @@ class Paragraph:
 
     @property
     def clock(self) -> str:
-        return clock(self.start_ms)
+        return reading_clock(self.start_ms)
 
 
 @dataclass(frozen=True)
@@ -68,7 +61,7 @@ class SummaryLine:
 
     @property
     def clock(self) -> str:
-        return clock(self.start_ms)
+        return reading_clock(self.start_ms)
 
 
 @dataclass(frozen=True)

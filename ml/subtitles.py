@@ -76,6 +76,14 @@ def _clock(milliseconds: int) -> tuple[int, int, int, int]:
     return hours, minutes, seconds, millis
 
 
+def reading_clock(milliseconds: int) -> str:
+    """H:MM:SS, or M:SS under an hour: a transcript's timestamps as its readers see them."""
+    seconds = max(0, milliseconds) // 1000
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
 def vtt_timestamp(milliseconds: int) -> str:
     """`HH:MM:SS.mmm` (hours grow past two digits when needed)."""
     hours, minutes, seconds, millis = _clock(milliseconds)

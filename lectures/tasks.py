@@ -64,26 +64,41 @@ def _failure_reason(error: BaseException) -> str:
     return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
 
 
-class NotesTask(Task):
-    """Records on the lecture why its notes failed, once no retry is left."""
+class LectureTask(Task):
+    """A task about one lecture (its first argument) that records on the lecture why it failed,
+    once no retry is left."""
 
     def on_failure(
         self, exc: BaseException, task_id: str, args: Any, kwargs: Any, einfo: Any
     ) -> None:
         lecture_id = args[0] if args else kwargs.get("lecture_id")
         if lecture_id is not None:
-            notes.mark_failed(int(lecture_id), _failure_reason(exc))
+            self.record_failure(int(lecture_id), exc)
+
+    def record_failure(self, lecture_id: int, error: BaseException) -> None:
+        raise NotImplementedError
+
+
+class NotesTask(LectureTask):
+    def record_failure(self, lecture_id: int, error: BaseException) -> None:
+        notes.mark_failed(lecture_id, _failure_reason(error))
+
+
+# Acknowledged late, retried with a growing, jittered wait when the database or Redis blinks.
+RETRIED = {
+    "bind": True,
+    "acks_late": True,
+    "autoretry_for": TRANSIENT_ERRORS,
+    "max_retries": MAX_RETRIES,
+    "retry_backoff": 5,
+    "retry_backoff_max": 300,
+    "retry_jitter": True,
+}
 
 
 @shared_task(
     base=NotesTask,
-    bind=True,
-    acks_late=True,
-    autoretry_for=TRANSIENT_ERRORS,
-    max_retries=MAX_RETRIES,
-    retry_backoff=5,
-    retry_backoff_max=300,
-    retry_jitter=True,
+    **RETRIED,
     soft_time_limit=settings.NOTES_SOFT_TIME_LIMIT_S,
     time_limit=settings.NOTES_TIME_LIMIT_S,
 )
@@ -107,28 +122,16 @@ def refresh_live_notes(lecture_id: int) -> bool:
     return notes.refresh_live_keywords(lecture_id)
 
 
-class RecordingTask(Task):
-    """Marks the lecture failed, with the reason, once no retry is left."""
-
-    def on_failure(
-        self, exc: BaseException, task_id: str, args: Any, kwargs: Any, einfo: Any
-    ) -> None:
+class RecordingTask(LectureTask):
+    def record_failure(self, lecture_id: int, error: BaseException) -> None:
         from lectures import recordings  # lectures.recordings imports this module
 
-        lecture_id = args[0] if args else kwargs.get("lecture_id")
-        if lecture_id is not None:
-            recordings.recording_failed(int(lecture_id), exc)
+        recordings.recording_failed(lecture_id, error)
 
 
 @shared_task(
     base=RecordingTask,
-    bind=True,
-    acks_late=True,
-    autoretry_for=TRANSIENT_ERRORS,
-    max_retries=MAX_RETRIES,
-    retry_backoff=5,
-    retry_backoff_max=300,
-    retry_jitter=True,
+    **RETRIED,
     # Static backstops below the broker's visibility timeout; each file also has its own
     # budget scaled to its length, checked between chunks (lectures.recordings).
     soft_time_limit=settings.RECORDING_SOFT_TIME_LIMIT_S,

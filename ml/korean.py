@@ -335,6 +335,16 @@ def _load_kiwi() -> Any:
         return _kiwi
 
 
+def kiwi_tokenize(text: str | Sequence[str]) -> Any:
+    """Kiwi's tokens of a text, or a list of token lists for several texts (Kiwi spreads those
+    over its threads), from the process's one Kiwi; calls into it are serialized."""
+    kiwi = _load_kiwi()
+    with _kiwi_lock:
+        if isinstance(text, str):
+            return kiwi.tokenize(text)
+        return list(kiwi.tokenize(list(text)))  # a generator: drained under the lock
+
+
 class KiwiAnalyzer(_BaseAnalyzer):
     """kiwipiepy: nouns NNG/NNP, noun suffixes XSN; sentences from `split_into_sents`, then
     split again at terminal punctuation followed by white space (Kiwi keeps English sentences

@@ -25,7 +25,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ml.korean import _kiwi_lock, _load_kiwi
+from ml.korean import kiwi_tokenize
 
 __all__ = [
     "RougeScore",
@@ -60,9 +60,7 @@ def morphemes(text: str) -> list[str]:
     """Kiwi morphemes of `text`: lower-cased surface forms, punctuation and symbols dropped."""
     if not text.strip():
         return []
-    kiwi = _load_kiwi()
-    with _kiwi_lock:
-        tokens = kiwi.tokenize(text)
+    tokens = kiwi_tokenize(text)
     return [
         token.form.lower()
         for token in tokens

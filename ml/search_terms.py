@@ -34,7 +34,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ml.korean import _kiwi_lock, _load_kiwi
+from ml.korean import kiwi_tokenize
 
 __all__ = [
     "MAX_COMPOUND_PARTS",
@@ -212,24 +212,16 @@ def _terms(text: str, tokens: Iterable[Any]) -> list[Term]:
     return terms
 
 
-def _tokens(text: str) -> Any:
-    kiwi = _load_kiwi()
-    with _kiwi_lock:
-        return kiwi.tokenize(text)
-
-
 def analyse(text: str) -> list[Term]:
     """The text's search terms in order (compounds right after their last part)."""
     if not text.strip():
         return []
-    return _terms(text, _tokens(text))
+    return _terms(text, kiwi_tokenize(text))
 
 
 def analyse_many(texts: Sequence[str]) -> list[list[Term]]:
     """`analyse` for many texts at once (Kiwi spreads them over its worker threads)."""
-    kiwi = _load_kiwi()
-    with _kiwi_lock:
-        all_tokens = list(kiwi.tokenize(list(texts)))
+    all_tokens = kiwi_tokenize(texts)
     return [_terms(text, tokens) for text, tokens in zip(texts, all_tokens, strict=True)]
 
 
@@ -252,7 +244,7 @@ def query_terms(query: str) -> list[QueryTerm]:
         return []
     groups: list[QueryTerm] = []
     current: list[_Atom] = []
-    for atom, run in _runs(query, _atoms(query, _tokens(query))):
+    for atom, run in _runs(query, _atoms(query, kiwi_tokenize(query))):
         if atom.extra:
             continue
         if current and (not run or run[0] is not current[0]):

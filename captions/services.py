@@ -5,6 +5,7 @@ layer group only once the write has committed, so a viewer never sees a caption 
 still roll back.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,7 +22,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from captions.models import SegmentRevision, TranscriptSegment
 from captions.protocol import CloseCode
-from lectures.models import Lecture
+from lectures.models import Keyword, Lecture
 from lectures.selectors import can_correct_captions, can_manage_course, lectures_visible_to
 
 PARTIAL_TTL_S = 120  # a partial older than this belongs to a broadcaster that vanished
@@ -219,20 +220,16 @@ def snapshot(*, lecture: Lecture, after_seq: int) -> dict[str, Any]:
     }
 
 
-def lecture_keywords_publish(lecture_id: int, keywords: list[dict[str, Any]]) -> None:
+def lecture_keywords_publish(lecture_id: int, keywords: Sequence[Keyword]) -> None:
     """Send the lecture's current keywords to everyone watching it, after commit."""
+    payload = [keyword.for_viewers() for keyword in keywords]
     transaction.on_commit(
-        lambda: _publish(lecture_id, {"type": "lecture.keywords", "keywords": keywords})
+        lambda: _publish(lecture_id, {"type": "lecture.keywords", "keywords": payload})
     )
 
 
-def current_keywords(lecture: Lecture) -> list[dict[str, Any]]:
-    return [
-        {"term": term, "score": score, "count": count}
-        for term, score, count in lecture.keywords.order_by("rank").values_list(
-            "term", "score", "count"
-        )
-    ]
+def current_keywords(lecture: Lecture) -> list[dict[str, object]]:
+    return [keyword.for_viewers() for keyword in lecture.keywords.order_by("rank")]
 
 
 def lecture_status_publish(lecture: Lecture) -> None:

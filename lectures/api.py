@@ -300,12 +300,7 @@ class LectureViewSet(
         lecture = self.get_object()
         if fmt not in exports.FORMATS:
             raise NotFound(f"Unknown format {fmt!r}: choose one of vtt, srt, txt, md.")
-        notes = lecture_notes(lecture)
-        response = HttpResponse(
-            exports.render(notes, fmt), content_type=exports.FORMATS[fmt].content_type
-        )
-        response["Content-Disposition"] = exports.content_disposition(notes, fmt)
-        return response
+        return exports.download(lecture_notes(lecture), fmt)
 
     @extend_schema(
         methods=["GET"], request=None, responses={200: recording_api.RecordingStatusSerializer}

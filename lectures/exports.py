@@ -7,6 +7,7 @@ import unicodedata
 from dataclasses import dataclass
 from urllib.parse import quote
 
+from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -88,3 +89,10 @@ def filename(notes: Notes, fmt: str) -> tuple[str, str]:
 def content_disposition(notes: Notes, fmt: str) -> str:
     ascii_name, utf8_name = filename(notes, fmt)
     return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{utf8_name}"
+
+
+def download(notes: Notes, fmt: str) -> HttpResponse:
+    """The export as a file download (the page and the API serve the same one)."""
+    response = HttpResponse(render(notes, fmt), content_type=FORMATS[fmt].content_type)
+    response["Content-Disposition"] = content_disposition(notes, fmt)
+    return response

@@ -186,3 +186,7 @@ class Keyword(models.Model):
 
     def __str__(self) -> str:
         return self.term
+
+    def for_viewers(self) -> dict[str, object]:
+        """What viewers get to highlight (websocket `keywords` message and snapshot)."""
+        return {"term": self.term, "score": self.score, "count": self.count}

@@ -103,11 +103,6 @@ def _keyword_rows(lecture_id: int, keywords: Sequence[RankedKeyword]) -> list[Ke
     ]
 
 
-def keyword_payload(keywords: Sequence[Keyword]) -> list[dict[str, Any]]:
-    """What viewers get to highlight: the terms with their score and count."""
-    return [{"term": k.term, "score": k.score, "count": k.count} for k in keywords]
-
-
 def _replace_keywords(lecture_id: int, keywords: Sequence[RankedKeyword]) -> list[Keyword]:
     Keyword.objects.filter(lecture_id=lecture_id).delete()
     return Keyword.objects.bulk_create(_keyword_rows(lecture_id, keywords))
@@ -135,7 +130,7 @@ def refresh_live_keywords(lecture_id: int) -> bool:
         rows = _replace_keywords(lecture_id, keywords)
         lecture.notes_through_seq = through_seq
         lecture.save(update_fields=["notes_through_seq"])
-        captions_services.lecture_keywords_publish(lecture_id, keyword_payload(rows))
+        captions_services.lecture_keywords_publish(lecture_id, rows)
     return True
 
 
@@ -195,7 +190,7 @@ def process_lecture(lecture_id: int) -> str:
         lecture.save(
             update_fields=["status", "failure_reason", "notes_through_seq", "processed_at"]
         )
-        captions_services.lecture_keywords_publish(lecture_id, keyword_payload(rows))
+        captions_services.lecture_keywords_publish(lecture_id, rows)
         captions_services.lecture_status_publish(lecture)
     return str(Lecture.Status.READY)
 

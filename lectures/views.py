@@ -130,7 +130,7 @@ def lecture_create(request: HttpRequest, course_id: int) -> HttpResponse:
 def lecture_detail(request: HttpRequest, lecture_id: int) -> HttpResponse:
     """The lecture's notes: summary, keywords, transcript; live while the lecture is."""
     user = request_user(request)
-    lecture = get_object_or_404(lectures_visible_to(user).select_related("course"), pk=lecture_id)
+    lecture = get_object_or_404(lectures_visible_to(user), pk=lecture_id)
     notes = lecture_notes(lecture)
     last_seq = notes.paragraphs[-1].segments[-1].seq if notes.paragraphs else 0
     config = {
@@ -170,15 +170,10 @@ EXPORT_LABELS = {
 @login_required
 def lecture_export(request: HttpRequest, lecture_id: int, fmt: str) -> HttpResponse:
     user = request_user(request)
-    lecture = get_object_or_404(lectures_visible_to(user).select_related("course"), pk=lecture_id)
+    lecture = get_object_or_404(lectures_visible_to(user), pk=lecture_id)
     if fmt not in exports.FORMATS:
         raise Http404
-    notes = lecture_notes(lecture)
-    response = HttpResponse(
-        exports.render(notes, fmt), content_type=exports.FORMATS[fmt].content_type
-    )
-    response["Content-Disposition"] = exports.content_disposition(notes, fmt)
-    return response
+    return exports.download(lecture_notes(lecture), fmt)
 
 
 @login_required

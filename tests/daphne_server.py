@@ -75,6 +75,7 @@ def daphne_server(extra_env: dict[str, str] | None = None) -> Iterator[str]:
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "hearus_site.settings.test",
         "DATABASE_URL": test_database_url(),
+        "EAGER_TASKS_IN_BACKGROUND": "1",
         **(extra_env or {}),
     }
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)

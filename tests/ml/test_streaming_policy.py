@@ -218,6 +218,22 @@ def test_sentence_becomes_final_once_agreed_and_the_rest_stays_partial() -> None
     assert transcriber.finish().finals == []
 
 
+def test_after_a_caption_the_buffer_is_cut_in_the_pause_not_inside_a_word() -> None:
+    # Whisper puts the last word's end 0.1 s early (1.9 s; the sound goes on to 2.0 s). A cut
+    # there would leave the end of "done" in front of "Next" for the next hypothesis to misread.
+    script = [
+        words("Hello world this is done.", start=0.0),
+        words("Next we look at data.", start=2.3),
+    ]
+    transcriber, engine = make_transcriber(script)
+    audio = np.concatenate([tone(2.0), quiet(0.3), tone(2.0), quiet(1.5)])  # pause < end of speech
+    run = feed(transcriber, audio)
+
+    assert run.texts == ["Hello world this is done.", "Next we look at data."]
+    later_offsets = {call.offset_s for call in engine.calls if call.offset_s > 0}
+    assert later_offsets and all(2.0 <= offset <= 2.3 for offset in later_offsets)
+
+
 def test_short_buffers_never_commit() -> None:
     # Whisper guesses the first second badly, and the same way twice: that must not commit.
     transcriber, _ = make_transcriber(TRUTH)

@@ -4,7 +4,7 @@ import threading
 
 from django.conf import settings
 
-from ml.asr import WhisperEngine
+from ml.asr import DecodingOptions, WhisperEngine
 from ml.whisper_model import resolve_whisper_model
 
 _engine: WhisperEngine | None = None
@@ -21,5 +21,8 @@ def get_engine() -> WhisperEngine:
                 model_path,
                 device=settings.WHISPER_DEVICE,
                 compute_type=settings.WHISPER_COMPUTE_TYPE,
+                options=DecodingOptions(
+                    min_encoder_window_s=settings.WHISPER_LIVE_ENCODER_WINDOW_S
+                ),
             )
         return _engine

@@ -22,17 +22,21 @@ import asyncio
 import functools
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ParamSpec, Protocol, TypeVar
 
+import ctranslate2  # type: ignore[import-untyped]
 import numpy as np
 import numpy.typing as npt
 from faster_whisper import WhisperModel  # type: ignore[import-untyped]
 
 SAMPLE_RATE = 16_000
+_FRAMES_PER_SECOND = 100  # Whisper's mel hop is 10 ms
+_WHISPER_WINDOW_FRAMES = 3000  # the 30 s every encode is padded to
 
 FloatAudio = npt.NDArray[np.float32]
 
@@ -80,6 +84,19 @@ class DecodingOptions:
     # a loop is cut off instead of running to 448 tokens.
     max_tokens_per_second: float = 25.0
     min_token_budget: int = 24
+    # The encoder window of a live transcription (`WhisperEngine.transcribe`): the audio plus
+    # `encoder_padding_s` of Whisper's silence padding, at least `min_encoder_window_s`; 30 is
+    # Whisper's stock window. A CPU encodes 20 s in ~0.4x the time of 30 s and 10 s in ~0.1x, but
+    # Whisper was trained on 30 s windows: shorter ones cost accuracy (docs/benchmarks.md,
+    # "Encoder window"), so the stock window is the default.
+    min_encoder_window_s: float = 30.0
+    encoder_padding_s: float = 2.0
+
+    def encoder_frames(self, duration_s: float) -> int | None:
+        """Mel frames the encoder sees for `duration_s` of audio; None for the whole window."""
+        seconds = max(duration_s + self.encoder_padding_s, self.min_encoder_window_s)
+        frames = int(np.ceil(seconds * _FRAMES_PER_SECOND / 2)) * 2  # the encoder halves it
+        return None if frames >= _WHISPER_WINDOW_FRAMES else frames
 
 
 def default_cpu_threads() -> int:
@@ -91,7 +108,36 @@ def default_cpu_threads() -> int:
     return max(1, min(available, 8))
 
 
-_models: dict[tuple[str, str, str, int], WhisperModel] = {}
+class WindowedWhisperModel(WhisperModel):
+    """faster-whisper's model whose encoder can be given less than Whisper's 30 s window.
+
+    faster-whisper pads every window to 3000 mel frames; CTranslate2 accepts fewer. Inside
+    `encoder_window(frames)`, encodes on the calling thread keep only the first `frames` frames:
+    the audio and some of its padding. Other threads (a whole-file transcription beside the live
+    one) are unaffected.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._window = threading.local()
+
+    @contextmanager
+    def encoder_window(self, frames: int | None) -> Iterator[None]:
+        previous = getattr(self._window, "frames", None)
+        self._window.frames = frames
+        try:
+            yield
+        finally:
+            self._window.frames = previous
+
+    def encode(self, features: npt.NDArray[np.float32]) -> ctranslate2.StorageView:
+        frames = getattr(self._window, "frames", None)
+        if frames is not None and features.shape[-1] > frames:
+            features = np.ascontiguousarray(features[..., :frames])
+        return super().encode(features)
+
+
+_models: dict[tuple[str, str, str, int], WindowedWhisperModel] = {}
 _models_lock = threading.Lock()
 
 
@@ -101,7 +147,7 @@ def load_whisper_model(
     device: str = "cpu",
     compute_type: str = "int8",
     cpu_threads: int | None = None,
-) -> WhisperModel:
+) -> WindowedWhisperModel:
     """The process-wide model for these settings, loaded on first use.
 
     The lock makes concurrent first calls load it once. `model_path` must be a CTranslate2
@@ -115,7 +161,7 @@ def load_whisper_model(
     with _models_lock:
         model = _models.get(key)
         if model is None:
-            model = WhisperModel(
+            model = WindowedWhisperModel(
                 str(folder),
                 device=device,
                 compute_type=compute_type,
@@ -185,13 +231,24 @@ class WhisperEngine:
             raise ValueError("audio must be one channel (a 1-D array)")
         if samples.size == 0:
             return []
-        segments, _info = self.model.transcribe(
-            samples,
-            **self.greedy_options(language),
-            initial_prompt=prompt or None,
-            vad_filter=False,  # the streaming layer runs VAD itself, on the whole stream
-            max_new_tokens=self._token_budget(samples.size / SAMPLE_RATE, prompt),
-        )
+        duration_s = samples.size / SAMPLE_RATE
+        with self._encoder_window(self.options.encoder_frames(duration_s)):
+            segments, _info = self.model.transcribe(
+                samples,
+                **self.greedy_options(language),
+                initial_prompt=prompt or None,
+                vad_filter=False,  # the streaming layer runs VAD itself, on the whole stream
+                max_new_tokens=self._token_budget(duration_s, prompt),
+            )
+            return self._collect(segments)  # a generator: decoding happens while iterating
+
+    def _encoder_window(self, frames: int | None) -> AbstractContextManager[None]:
+        if isinstance(self.model, WindowedWhisperModel):
+            return self.model.encoder_window(frames)
+        return nullcontext()  # a scripted model in tests
+
+    @staticmethod
+    def _collect(segments: Iterable[Any]) -> list[TranscribedSegment]:
         return [
             TranscribedSegment(
                 start=float(segment.start),
@@ -209,7 +266,7 @@ class WhisperEngine:
                 no_speech_prob=float(segment.no_speech_prob),
                 avg_logprob=float(segment.avg_logprob),
             )
-            for segment in segments  # a generator: decoding happens while iterating
+            for segment in segments
         ]
 
 

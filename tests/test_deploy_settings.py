@@ -50,3 +50,9 @@ def test_production_refuses_to_seed_demo_accounts() -> None:
     result = run_manage("seed_demo", SECRET_KEY=STRONG_KEY)
     assert result.returncode != 0
     assert "refusing with DEBUG off" in result.stderr
+
+
+def test_an_encoder_window_out_of_range_is_refused() -> None:
+    result = run_manage("check", SECRET_KEY=STRONG_KEY, WHISPER_LIVE_ENCODER_WINDOW_S="45")
+    assert result.returncode != 0
+    assert "WHISPER_LIVE_ENCODER_WINDOW_S must be between 1 and 30" in result.stderr

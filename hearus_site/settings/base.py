@@ -8,6 +8,7 @@ from pathlib import Path
 
 import django_stubs_ext
 import environ
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 # Lets admin classes and querysets be subscripted for type hints at run time.
@@ -210,6 +211,11 @@ MODEL_CACHE_DIR = env.path("MODEL_CACHE_DIR", default=BASE_DIR / "var" / "models
 WHISPER_MODEL: str = env("WHISPER_MODEL", default="")
 WHISPER_DEVICE: str = env("WHISPER_DEVICE", default="cpu")
 WHISPER_COMPUTE_TYPE: str = env("WHISPER_COMPUTE_TYPE", default="int8")
+# Live transcription: the shortest encoder window in seconds (audio + 2 s of padding, at least
+# this). 30 is Whisper's stock window; less is faster on a CPU, less accurate (docs/benchmarks.md).
+WHISPER_LIVE_ENCODER_WINDOW_S: float = env.float("WHISPER_LIVE_ENCODER_WINDOW_S", default=30.0)
+if not 1.0 <= WHISPER_LIVE_ENCODER_WINDOW_S <= 30.0:
+    raise ImproperlyConfigured("WHISPER_LIVE_ENCODER_WINDOW_S must be between 1 and 30 seconds")
 
 # Lecture summaries. SUMMARIZER_ENCODER names a transformers BERT-family folder; empty means the
 # default (multilingual-e5-small, assembled from its PyPI packages into MODEL_CACHE_DIR by

@@ -12,7 +12,13 @@ import numpy as np
 import pytest
 
 import ml.asr as asr
-from ml.asr import WhisperEngine, load_whisper_model, run_in_asr_thread
+from ml.asr import (
+    DecodingOptions,
+    WhisperEngine,
+    WindowedWhisperModel,
+    load_whisper_model,
+    run_in_asr_thread,
+)
 from ml.metrics import character_error_rate, word_error_rate
 from tests.ml.speech import Speech
 
@@ -69,7 +75,7 @@ def test_model_is_loaded_once_per_process_even_from_racing_threads(
             time.sleep(0.05)  # wide window for a second thread to slip in
             constructed.append({"path": path, **kwargs})
 
-    monkeypatch.setattr(asr, "WhisperModel", SlowModel)
+    monkeypatch.setattr(asr, "WindowedWhisperModel", SlowModel)
     monkeypatch.setattr(asr, "_models", {})
     (tmp_path / "model.bin").write_bytes(b"x")
     loaded: list[object] = []
@@ -153,3 +159,42 @@ def test_korean_forced_language_gives_hangul(engine: WhisperEngine, korean_speec
     print(f"\nKorean first 5 s: CER {character_error_rate(korean_speech.text, text):.2f}: {text}")
     assert HANGUL.search(text)
     assert not THAI.search(text)
+
+
+def test_encoder_window_is_whispers_30_s_unless_set_shorter() -> None:
+    stock = DecodingOptions()
+    assert all(stock.encoder_frames(seconds) is None for seconds in (0.5, 8.0, 27.9, 40.0))
+    short = DecodingOptions(min_encoder_window_s=10.0, encoder_padding_s=2.0)
+    assert short.encoder_frames(3.0) == 1000  # the 10 s minimum
+    assert short.encoder_frames(9.55) == 1156  # audio + 2 s, an even number of frames
+    assert short.encoder_frames(28.5) is None  # would reach 30 s anyway
+
+
+def test_a_shorter_encoder_window_applies_to_its_own_thread_only(engine: WhisperEngine) -> None:
+    model = engine.model
+    assert isinstance(model, WindowedWhisperModel)
+    features = np.zeros((80, 3000), np.float32)
+    seen: list[tuple[int, ...]] = []
+
+    def encode_elsewhere() -> None:
+        seen.append(tuple(model.encode(features).shape))
+
+    with model.encoder_window(1000):
+        inside = tuple(model.encode(features).shape)
+        other = threading.Thread(target=encode_elsewhere)
+        other.start()
+        other.join()
+    after = tuple(model.encode(features).shape)
+    assert inside[1] == 500  # the encoder halves the frames
+    assert seen[0][1] == after[1] == 1500  # the whole window
+
+
+def test_english_with_a_20_s_encoder_window(engine: WhisperEngine, english_speech: Speech) -> None:
+    windowed = WhisperEngine(engine.model, DecodingOptions(min_encoder_window_s=20.0))
+    assert windowed.options.encoder_frames(english_speech.duration_s) is not None
+    segments = windowed.transcribe(english_speech.audio, language="en", prompt=None)
+    words = [word for segment in segments for word in segment.words]
+    wer = word_error_rate(english_speech.text, " ".join(segment.text for segment in segments))
+    print(f"\nEnglish, 20 s encoder window: WER {wer:.3f}")
+    assert wer < 0.15
+    assert words[-1].end <= english_speech.duration_s + 0.1  # times stay on the audio's clock

@@ -1028,12 +1028,12 @@ def transcribe_offline(
 
 def asr_call_costs(sentences: Sequence[Sentence]) -> dict[float, float]:
     """Seconds one live ASR call (`WhisperEngine.transcribe`, as the stream calls it) takes on
-    this machine for audio windows of a few lengths: median of 3 calls each."""
-    from ml.asr import WhisperEngine
+    this machine for audio windows of a few lengths: median of 3 calls each. The engine is the
+    server's (`captions.asr.get_engine`: same model and settings, encoder window included)."""
+    from captions.asr import get_engine
     from ml.audio import pcm16_to_float32
-    from ml.whisper_model import resolve_whisper_model
 
-    engine = WhisperEngine.load(resolve_whisper_model("", ROOT / "var" / "models"))
+    engine = get_engine()
     audio = pcm16_to_float32(lecture_audio(sentences, 0).pcm)
     costs: dict[float, float] = {}
     for seconds in (1.0, 3.0, 6.0, 12.0):
@@ -1309,6 +1309,19 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return args
 
 
+# Server settings a run may be given through the environment; named in the reported command.
+REPORTED_SETTINGS = ("WHISPER_LIVE_ENCODER_WINDOW_S", "WHISPER_MODEL", "CHANNEL_LAYER")
+
+
+def server_settings_prefix() -> str:
+    """`NAME=value ` for each reported setting set in this environment (the server inherits it)."""
+    return "".join(
+        f"{name}={shlex.quote(os.environ[name])} "
+        for name in REPORTED_SETTINGS
+        if os.environ.get(name)
+    )
+
+
 def setup_name(database: Database, redis_url: str | None, external: bool) -> tuple[str, str]:
     db = "PostgreSQL" if database.kind == "postgres" else "SQLite"
     layer = "Redis channel layer" if redis_url else "in-memory channel layer"
@@ -1365,7 +1378,9 @@ def run(args: argparse.Namespace) -> int:
     report = Report(
         setup=setup,
         label=label,
-        command="python bench/caption_latency.py " + shlex.join(sys.argv[1:]),
+        command=server_settings_prefix()
+        + "python bench/caption_latency.py "
+        + shlex.join(sys.argv[1:]),
         date=datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         hardware=hardware(),
         results=results,

@@ -12,8 +12,9 @@ Decoding is tuned for live captions, not for best offline accuracy:
 - `no_repeat_ngram_size` and a token budget proportional to the audio length stop a repetition
   loop early; the loop guard in `ml.caption_filters` removes what is left of it.
 
-`WhisperEngine.transcribe` is synchronous and CPU-bound (about 0.1x real time for Whisper base on
-two cores, but never under the cost of encoding one 30 s window). Callers on an event loop must not
+`WhisperEngine.transcribe` is synchronous and CPU-bound (0.4-0.8 s a call for Whisper base on two
+cores, most of it the encoder on a padded 30 s window; `DecodingOptions.min_encoder_window_s` can
+shorten that window for live calls). Callers on an event loop must not
 call it directly: use `run_in_asr_thread`, which runs the work on this process's single ASR
 thread, so concurrent lectures queue instead of oversubscribing the CPU.
 """

@@ -36,9 +36,11 @@ if str(ROOT) not in sys.path:  # run as `python bench/encoder_window.py`
 
 from bench.caption_latency import BENCH_DIR, lecture_audio, load_sentences  # noqa: E402
 from ml.asr import SAMPLE_RATE, DecodingOptions, FloatAudio, WhisperEngine  # noqa: E402
+from ml.audio import pcm16_to_float32  # noqa: E402
 from ml.metrics import character_error_rate, word_error_rate  # noqa: E402
 from ml.offline import transcribe_streaming  # noqa: E402
 from ml.whisper_model import DEFAULT_MODEL_DIRNAME, prepare_whisper_model  # noqa: E402
+from tests.ml.speech import CountingEngine, synthesize  # noqa: E402
 
 KOREAN_SENTENCES = (
     "안녕하세요, 여러분. 오늘은 인공지능 수업의 세 번째 시간입니다.",
@@ -56,27 +58,12 @@ KOREAN_VOCABULARY = "인공지능, 선형 회귀, 경사 하강법, 학습률, �
 KOREAN_PAUSE_S = 0.6
 
 
-class CountingEngine:
-    """The engine, counting its calls."""
-
-    def __init__(self, engine: WhisperEngine) -> None:
-        self.engine = engine
-        self.calls = 0
-
-    def transcribe(self, audio: FloatAudio, *, language: str, prompt: str | None) -> Any:
-        self.calls += 1
-        return self.engine.transcribe(audio, language=language, prompt=prompt)
-
-
 def english_lecture() -> tuple[FloatAudio, str]:
     lecture = lecture_audio(load_sentences(7), 0)
-    audio = (np.frombuffer(lecture.pcm, "<i2") / 32768).astype(np.float32)
-    return audio, lecture.reference
+    return pcm16_to_float32(lecture.pcm), lecture.reference
 
 
 def korean_lecture() -> tuple[FloatAudio, str]:
-    from tests.ml.speech import synthesize
-
     speech_dir = BENCH_DIR / "speech"
     speech_dir.mkdir(parents=True, exist_ok=True)
     pause = np.zeros(round(KOREAN_PAUSE_S * SAMPLE_RATE), np.float32)

@@ -2,10 +2,8 @@
 
 from typing import Any
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
-from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -46,10 +44,7 @@ class CaptionPreferencesView(APIView):
     @extend_schema(request=CaptionPreferencesSerializer, responses=CaptionPreferencesSerializer)
     def patch(self, request: Request) -> Response:
         user = request_user(request)
-        try:
-            merged = merge_caption_preferences(user.caption_preferences, request.data)
-        except DjangoValidationError as error:
-            raise ValidationError({"detail": error.messages}) from error
+        merged = merge_caption_preferences(user.caption_preferences, request.data)
         user.caption_preferences = dict(merged)
         user.save(update_fields=["caption_preferences"])
         return Response(merged)

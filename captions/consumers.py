@@ -12,7 +12,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.utils import timezone
 
-from captions import drain, services
+from captions import drain, metrics, services
 from captions.asr import get_engine
 from captions.live import LiveSession
 from captions.protocol import (
@@ -27,7 +27,7 @@ from captions.protocol import (
     parse_broadcaster_text,
     viewer_message,
 )
-from hearus_site import metrics
+from lectures import events
 from lectures.models import Lecture
 from ml.asr import run_in_asr_thread
 
@@ -77,37 +77,26 @@ class LectureSocket(AsyncWebsocketConsumer):
         self._accepted = True
 
     async def join_lecture_group(self) -> None:
-        self.group = services.lecture_group(self.lecture_id)
+        self.group = events.lecture_group(self.lecture_id)
         await self.channel_layer.group_add(self.group, self.channel_name)
 
     async def disconnect(self, code: int) -> None:
         if self.group:
             await self.channel_layer.group_discard(self.group, self.channel_name)
 
-    # -- events from the lecture's group -----------------------------------------------------
+    async def send_message(self, message: events.Message) -> None:
+        await self.send(text_data=json.dumps(message, ensure_ascii=False))
+
+    # -- events from the lecture's group: each carries the message to send (lectures.events) --
+
+    async def lecture_message(self, event: dict[str, Any]) -> None:
+        await self.send_message(event["message"])
 
     async def caption_final(self, event: dict[str, Any]) -> None:
-        await self.send(text_data=viewer_message("final", **_without_type(event)))
-
-    async def caption_partial(self, event: dict[str, Any]) -> None:
-        await self.send(text_data=viewer_message("partial", text=event["text"]))
+        await self.send_message(event["message"])
 
     async def lecture_status(self, event: dict[str, Any]) -> None:
-        await self.send(text_data=viewer_message("status", status=event["status"]))
-
-    async def caption_edit(self, event: dict[str, Any]) -> None:
-        await self.send(text_data=viewer_message("edit", seq=event["seq"], text=event["text"]))
-
-    async def lecture_keywords(self, event: dict[str, Any]) -> None:
-        await self.send(text_data=viewer_message("keywords", keywords=event["keywords"]))
-
-    async def lecture_progress(self, event: dict[str, Any]) -> None:
-        """An uploaded recording's transcription progress (lectures.recordings)."""
-        await self.send(text_data=viewer_message("progress", **_without_type(event)))
-
-
-def _without_type(event: dict[str, Any]) -> dict[str, Any]:
-    return {key: value for key, value in event.items() if key != "type"}
+        await self.send_message(event["message"])
 
 
 class CaptionConsumer(LectureSocket):
@@ -143,7 +132,7 @@ class CaptionConsumer(LectureSocket):
             self.last_seq = snapshot["finals"][-1]["seq"]
         else:
             self.last_seq = after
-        await self.send(text_data=json.dumps(snapshot, ensure_ascii=False))
+        await self.send_message(snapshot)
 
     async def disconnect(self, code: int) -> None:
         if getattr(self, "counted_viewer", False):
@@ -152,7 +141,7 @@ class CaptionConsumer(LectureSocket):
         await super().disconnect(code)
 
     async def caption_final(self, event: dict[str, Any]) -> None:
-        seq = event["seq"]
+        seq = event["message"]["seq"]
         if seq <= self.last_seq:
             return
         if seq > self.last_seq + 1:
@@ -161,10 +150,10 @@ class CaptionConsumer(LectureSocket):
             missing = await database_sync_to_async(services.finals_between)(
                 lecture_id=self.lecture_id, after_seq=self.last_seq, before_seq=seq
             )
-            for caption in missing:
-                await super().caption_final(caption)
+            for message in missing:
+                await self.send_message(message)
         self.last_seq = seq
-        await super().caption_final(event)
+        await self.send_message(event["message"])
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         """Viewers only listen; a `ping` is answered, anything else is a protocol error."""
@@ -273,8 +262,7 @@ class BroadcastConsumer(LectureSocket):
         """Store whatever was heard; captions committed so far are never lost."""
         session, self.session = self.session, None
         if session is not None:
-            await session.finish()
-            await database_sync_to_async(services.partial_set)(lecture_id=self.lecture_id, text="")
+            await session.finish()  # its last update clears the partial
 
     async def drain(self) -> None:
         """The process is stopping: hang up first (the browser keeps its audio and reconnects
@@ -284,7 +272,6 @@ class BroadcastConsumer(LectureSocket):
             return
         await self.close(code=drain.SERVICE_RESTART, reason="server restarting, reconnect")
         await session.finish()
-        await database_sync_to_async(services.partial_set)(lecture_id=self.lecture_id, text="")
 
     async def disconnect(self, code: int) -> None:
         await self._end_session()
@@ -300,7 +287,7 @@ class BroadcastConsumer(LectureSocket):
 
     async def lecture_status(self, event: dict[str, Any]) -> None:
         await super().lecture_status(event)
-        if event["status"] != Lecture.Status.LIVE:
+        if event["message"]["status"] != Lecture.Status.LIVE:
             await self._end_session()
             await self.close(code=int(CloseCode.LECTURE_ENDED), reason="the lecture has ended")
 

@@ -12,8 +12,7 @@ from collections.abc import Awaitable, Callable, Sequence
 
 from channels.db import database_sync_to_async
 
-from captions import services
-from hearus_site import metrics
+from captions import metrics, services
 from ml.asr import SpeechRecognizer, run_in_asr_thread
 from ml.audio import pcm16_to_float32
 from ml.streaming import FinalCaption, StreamingTranscriber, StreamUpdate

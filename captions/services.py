@@ -1,35 +1,37 @@
-"""Live captions: who may broadcast or watch, appending finals, and telling every viewer.
+"""Live captions: who may broadcast or watch, appending finals, corrections, and telling every
+viewer.
 
 The pattern of zulip's actions: write in a transaction, then publish to the lecture's channel
-layer group only once the write has committed, so a viewer never sees a caption that could
-still roll back.
+layer group only once the write has committed (`lectures.events.publish_on_commit`), so a viewer
+never sees a caption that could still roll back.
 """
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from asgiref.sync import async_to_sync, sync_to_async
-from channels.layers import get_channel_layer
-from django.conf import settings
+from asgiref.sync import sync_to_async
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Max
+from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from captions import events as caption_events
 from captions.models import SegmentRevision, TranscriptSegment
 from captions.protocol import CloseCode
-from lectures.models import Keyword, Lecture
+from lectures import events
+from lectures.models import Lecture
 from lectures.selectors import can_correct_captions, can_manage_course, lectures_visible_to
 
 PARTIAL_TTL_S = 120  # a partial older than this belongs to a broadcaster that vanished
 
-
-def lecture_group(lecture_id: int) -> str:
-    return f"lecture.{lecture_id}"
+# Sent inside the transaction that appended or corrected a caption (receivers queue work with
+# on_commit): sender=TranscriptSegment, lecture=<Lecture, locked>, seq=<the caption's seq>.
+# The notes (classroom.notes) listen: this layer does not know them.
+transcript_changed = Signal()
 
 
 def _partial_key(lecture_id: int) -> str:
@@ -86,22 +88,6 @@ def broadcaster_release(*, lecture_id: int, channel_name: str) -> bool:
     return released > 0
 
 
-def _publish(lecture_id: int, event: dict[str, Any]) -> None:
-    layer = get_channel_layer()
-    assert layer is not None
-    async_to_sync(layer.group_send)(lecture_group(lecture_id), event)
-
-
-def final_event(segment: TranscriptSegment) -> dict[str, Any]:
-    return {
-        "type": "caption.final",
-        "seq": segment.seq,
-        "start_ms": segment.start_ms,
-        "end_ms": segment.end_ms,
-        "text": segment.text,
-    }
-
-
 @transaction.atomic
 def segment_append(*, lecture_id: int, start_ms: int, end_ms: int, text: str) -> TranscriptSegment:
     """Store a final caption with the lecture's next seq, then publish it after commit."""
@@ -116,9 +102,10 @@ def segment_append(*, lecture_id: int, start_ms: int, end_ms: int, text: str) ->
     segment = TranscriptSegment.objects.create(
         lecture=lecture, seq=last_seq + 1, start_ms=start_ms, end_ms=end_ms, text=text
     )
-    event = final_event(segment)
-    transaction.on_commit(lambda: _publish(lecture_id, event))
-    _queue_notes_work(lecture, segment.seq)
+    events.publish_on_commit(
+        lecture_id, caption_events.final_message(segment), handler=events.FINAL
+    )
+    transcript_changed.send(sender=TranscriptSegment, lecture=lecture, seq=segment.seq)
     return segment
 
 
@@ -155,39 +142,20 @@ def segment_correct(*, lecture_id: int, seq: int, by: User, text: str) -> Transc
     segment.save(update_fields=["text", "edited_at", "search_terms"])
     lecture.transcript_revision += 1
     lecture.save(update_fields=["transcript_revision"])
-    event = {"type": "caption.edit", "seq": seq, "text": text}
-    transaction.on_commit(lambda: _publish(lecture_id, event))
-    if lecture.status != Lecture.Status.LIVE:
-        _queue_notes_work(lecture, seq)
+    events.publish_on_commit(lecture_id, caption_events.edit_message(seq, text))
+    if lecture.status != Lecture.Status.LIVE:  # live keywords wait for new captions
+        transcript_changed.send(sender=TranscriptSegment, lecture=lecture, seq=seq)
     return segment
 
 
-def _queue_notes_work(lecture: Lecture, seq: int) -> None:
-    """Live: fresh keywords every LIVE_KEYWORDS_EVERY captions. Ended: the broadcaster's last
-    words arrived after the end, so the notes are computed again (the earlier run stands down)."""
-    from lectures import notes, tasks  # they import this module
-
-    if lecture.status == Lecture.Status.LIVE:
-        if seq % settings.LIVE_KEYWORDS_EVERY == 0:
-            tasks.after_commit(tasks.refresh_live_notes, lecture.pk)
-    elif lecture.status in notes.PROCESSABLE:
-        tasks.after_commit(tasks.process_lecture, lecture.pk)
-
-
-def partial_set(*, lecture_id: int, text: str) -> None:
-    """The words heard but not yet final: kept for late joiners, sent to those watching."""
-    async_to_sync(partial_publish)(lecture_id=lecture_id, text=text)
-
-
 async def partial_publish(*, lecture_id: int, text: str) -> None:
-    """`partial_set` for the event loop: partials change every second or so and never touch
-    the database, so they stay off Django's single sync thread."""
+    """The words heard but not yet final: kept for late joiners, sent to those watching.
+    Partials change every second or so and never touch the database, so they stay on the
+    event loop, off Django's single sync thread."""
     await sync_to_async(cache.set, thread_sensitive=False)(
         _partial_key(lecture_id), text, PARTIAL_TTL_S
     )
-    layer = get_channel_layer()
-    assert layer is not None
-    await layer.group_send(lecture_group(lecture_id), {"type": "caption.partial", "text": text})
+    await events.publish_async(lecture_id, caption_events.partial_message(text))
 
 
 def partial_get(lecture_id: int) -> str:
@@ -196,20 +164,20 @@ def partial_get(lecture_id: int) -> str:
 
 
 def finals_between(*, lecture_id: int, after_seq: int, before_seq: int) -> list[dict[str, Any]]:
-    """The stored captions with after_seq < seq < before_seq, as `caption.final` events."""
+    """The stored captions with after_seq < seq < before_seq, as `final` messages."""
     segments = TranscriptSegment.objects.filter(
         lecture_id=lecture_id, seq__gt=after_seq, seq__lt=before_seq
     ).order_by("seq")
-    return [final_event(segment) for segment in segments]
+    return [caption_events.final_message(segment) for segment in segments]
 
 
 def snapshot(*, lecture: Lecture, after_seq: int) -> dict[str, Any]:
     """What a (re)connecting viewer needs: every final after `after_seq`, and the partial."""
     finals = [
-        {"seq": s.seq, "start_ms": s.start_ms, "end_ms": s.end_ms, "text": s.text}
-        for s in TranscriptSegment.objects.filter(lecture=lecture, seq__gt=after_seq).order_by(
-            "seq"
-        )
+        caption_events.final_fields(segment)
+        for segment in TranscriptSegment.objects.filter(
+            lecture=lecture, seq__gt=after_seq
+        ).order_by("seq")
     ]
     return {
         "type": "snapshot",
@@ -220,23 +188,5 @@ def snapshot(*, lecture: Lecture, after_seq: int) -> dict[str, Any]:
     }
 
 
-def lecture_keywords_publish(lecture_id: int, keywords: Sequence[Keyword]) -> None:
-    """Send the lecture's current keywords to everyone watching it, after commit."""
-    payload = [keyword.for_viewers() for keyword in keywords]
-    transaction.on_commit(
-        lambda: _publish(lecture_id, {"type": "lecture.keywords", "keywords": payload})
-    )
-
-
 def current_keywords(lecture: Lecture) -> list[dict[str, object]]:
     return [keyword.for_viewers() for keyword in lecture.keywords.order_by("rank")]
-
-
-def lecture_status_publish(lecture: Lecture) -> None:
-    """Tell everyone on the lecture that its status changed (live, ended...), after commit."""
-    lecture_id, status = lecture.pk, lecture.status
-    if status != Lecture.Status.LIVE:
-        cache.delete(_partial_key(lecture_id))
-    transaction.on_commit(
-        lambda: _publish(lecture_id, {"type": "lecture.status", "status": status})
-    )

@@ -15,6 +15,8 @@ import signal
 from types import FrameType
 from typing import Any
 
+from captions.drain import drain_broadcasts
+
 logger = logging.getLogger(__name__)
 
 # Kubernetes waits terminationGracePeriodSeconds (90 s for `live`) after its preStop pause
@@ -44,8 +46,6 @@ def _start_drain() -> None:
 
 
 async def _drain_then_stop() -> None:
-    from captions.drain import drain_broadcasts
-
     try:
         drained = await drain_broadcasts(DRAIN_TIMEOUT_S)
         logger.info("SIGTERM: drained %d broadcast(s), stopping", drained)

@@ -18,9 +18,9 @@ urlpatterns = [
     path("api/auth/token/", obtain_auth_token, name="api-token"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
-    path("api/", include("lectures.api_urls")),
+    path("api/", include("classroom.api_urls")),
     path("", include("captions.urls")),
-    path("", include("lectures.urls")),
+    path("", include("classroom.urls")),
 ]
 
 if settings.DEBUG:

@@ -4,7 +4,9 @@ An object outside `*_visible_to(user)` does not exist for that user (404, never 
 cannot be probed. Inside it, `can_manage_course` separates readers from those who teach.
 """
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
 
 from accounts.models import User
 from lectures.models import Course, Enrollment, Lecture
@@ -31,6 +33,12 @@ def can_manage_course(user: User, course: Course) -> bool:
     if not user.is_authenticated or not user.is_active:
         return False
     return user.is_staff or course.instructors.filter(pk=user.pk).exists()
+
+
+def require_course_manager(user: User, course: Course) -> None:
+    """For services: raise PermissionDenied unless `user` manages `course`."""
+    if not can_manage_course(user, course):
+        raise PermissionDenied(_("Only the course's instructors can do this."))
 
 
 def can_correct_captions(user: User, course: Course) -> bool:

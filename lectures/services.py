@@ -2,16 +2,15 @@
 
 from datetime import datetime
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from captions.services import lecture_status_publish
-from lectures import tasks
+from lectures import lifecycle
 from lectures.models import JOIN_CODE_LENGTH, Course, Enrollment, Lecture, new_join_code
-from lectures.selectors import can_manage_course
+from lectures.selectors import require_course_manager
 
 
 def normalize_join_code(raw: str) -> str:
@@ -42,14 +41,9 @@ def course_join(*, user: User, join_code: str) -> Enrollment:
     return enrollment
 
 
-def _require_manager(user: User, course: Course) -> None:
-    if not can_manage_course(user, course):
-        raise PermissionDenied(_("Only the course's instructors can do this."))
-
-
 def course_regenerate_join_code(*, course: Course, by: User) -> Course:
     """A new code; the old one stops working at once. Students already enrolled stay enrolled."""
-    _require_manager(by, course)
+    require_course_manager(by, course)
     for _attempt in range(5):
         course.join_code = new_join_code()
         try:
@@ -62,7 +56,7 @@ def course_regenerate_join_code(*, course: Course, by: User) -> Course:
 
 
 def lecture_create(*, course: Course, by: User, title: str, scheduled_at: datetime) -> Lecture:
-    _require_manager(by, course)
+    require_course_manager(by, course)
     title = title.strip()
     if not title:
         raise ValidationError({"title": _("A lecture needs a title.")}, code="required")
@@ -71,68 +65,37 @@ def lecture_create(*, course: Course, by: User, title: str, scheduled_at: dateti
     )
 
 
-def _locked(lecture: Lecture) -> Lecture:
-    return Lecture.objects.select_for_update().select_related("course").get(pk=lecture.pk)
-
-
 @transaction.atomic
 def lecture_start(*, lecture: Lecture, by: User) -> Lecture:
     """Scheduled -> live. Captions can be broadcast only while a lecture is live."""
-    _require_manager(by, lecture.course)
-    lecture = _locked(lecture)
-    if lecture.status != Lecture.Status.SCHEDULED:
-        raise ValidationError(
-            _("Only a scheduled lecture can be started; this one is %(status)s.")
-            % {"status": lecture.get_status_display()},
-            code="invalid_state",
-        )
-    lecture.status = Lecture.Status.LIVE
-    lecture.started_at = timezone.now()
-    lecture.save(update_fields=["status", "started_at"])
-    lecture_status_publish(lecture)
-    return lecture
+    require_course_manager(by, lecture.course)
+    return lifecycle.change_status(
+        lecture.pk,
+        Lecture.Status.LIVE,
+        refusal=_("Only a scheduled lecture can be started; this one is %(status)s."),
+        started_at=timezone.now(),
+    )
 
 
 @transaction.atomic
 def lecture_end(*, lecture: Lecture, by: User) -> Lecture:
-    """Live -> ended. The captions stay; the notes are computed afterwards."""
-    _require_manager(by, lecture.course)
-    lecture = _locked(lecture)
+    """Live -> ended. The captions stay; the broadcaster stores its last words and closes,
+    viewers show "lecture ended", and the notes are computed afterwards (classroom.notes)."""
+    require_course_manager(by, lecture.course)
+    lecture = lifecycle.locked(lecture.pk)
     if lecture.status != Lecture.Status.LIVE:
-        raise ValidationError(
+        raise lifecycle.InvalidTransition(
             _("Only a live lecture can be ended; this one is %(status)s.")
             % {"status": lecture.get_status_display()},
             code="invalid_state",
         )
-    lecture.status = Lecture.Status.ENDED
-    lecture.ended_at = timezone.now()
-    lecture.save(update_fields=["status", "ended_at"])
-    # The broadcaster stores its last words and closes; viewers show "lecture ended".
-    lecture_status_publish(lecture)
-    # Captions the broadcaster stores after this queue another run (see segment_append).
-    tasks.after_commit(tasks.process_lecture, lecture.pk)
-    return lecture
-
-
-@transaction.atomic
-def lecture_reprocess(*, lecture: Lecture, by: User) -> Lecture:
-    """Compute a finished lecture's notes again (after a failure, or after corrections)."""
-    _require_manager(by, lecture.course)
-    lecture = _locked(lecture)
-    if lecture.status not in (Lecture.Status.ENDED, Lecture.Status.READY, Lecture.Status.FAILED):
-        raise ValidationError(
-            _("Notes can be computed again only for a finished lecture; this one is %(status)s.")
-            % {"status": lecture.get_status_display()},
-            code="invalid_state",
-        )
-    tasks.after_commit(tasks.process_lecture, lecture.pk)
-    return lecture
+    return lifecycle.change_status(lecture.pk, Lecture.Status.ENDED, ended_at=timezone.now())
 
 
 @transaction.atomic
 def course_captioner_add(*, course: Course, by: User, username: str) -> User:
     """Name someone (by username) who may correct this course's captions and so sees it."""
-    _require_manager(by, course)
+    require_course_manager(by, course)
     captioner = User.objects.filter(username__iexact=username.strip(), is_active=True).first()
     if captioner is None:
         raise ValidationError(
@@ -145,5 +108,5 @@ def course_captioner_add(*, course: Course, by: User, username: str) -> User:
 
 @transaction.atomic
 def course_captioner_remove(*, course: Course, by: User, captioner_id: int) -> None:
-    _require_manager(by, course)
+    require_course_manager(by, course)
     course.captioners.remove(captioner_id)

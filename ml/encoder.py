@@ -33,7 +33,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import secrets
 import shutil
 import struct
 import threading
@@ -47,9 +46,8 @@ import numpy.typing as npt
 
 from ml.model_folders import (
     MANIFEST_NAME,
-    exclusive_lock,
+    assemble_folder,
     fsync_directory,
-    holds_only,
     read_manifest,
     sha256_of_file,
 )
@@ -413,32 +411,14 @@ def prepare_e5_encoder(dest: Path, sources: tuple[Path, Path] | None = None) -> 
     if verify_encoder_folder(dest, (weights_path, tokenizer_path)):
         _verified[key] = _folder_signature(dest)
         return dest
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    with exclusive_lock(dest.parent / f".{dest.name}.lock"):
-        if verify_encoder_folder(dest, (weights_path, tokenizer_path)):
-            return dest  # another process finished while this one waited
-        if dest.exists() and not holds_only(dest, WRITTEN_FILES):
-            raise EncoderAssemblyError(
-                f"{dest} exists and holds files that are not a Hearus encoder folder; "
-                "refusing to replace it"
-            )
-        for leftover in dest.parent.glob(f".{dest.name}.tmp-*"):
-            shutil.rmtree(leftover, ignore_errors=True)  # from a run killed mid-assembly
-        staging = dest.parent / f".{dest.name}.tmp-{secrets.token_hex(6)}"
-        staging.mkdir()
-        try:
-            _assemble_into(staging, weights_path, tokenizer_path)
-            if dest.exists():
-                stale = dest.parent / f".{dest.name}.tmp-{secrets.token_hex(6)}"
-                dest.rename(stale)
-                staging.rename(dest)
-                shutil.rmtree(stale, ignore_errors=True)
-            else:
-                staging.rename(dest)
-            fsync_directory(dest.parent)
-        except BaseException:
-            shutil.rmtree(staging, ignore_errors=True)
-            raise
+    assemble_folder(
+        dest,
+        is_complete=lambda folder: verify_encoder_folder(folder, (weights_path, tokenizer_path)),
+        written_names=WRITTEN_FILES,
+        assemble_into=lambda staging: _assemble_into(staging, weights_path, tokenizer_path),
+        error=EncoderAssemblyError,
+        what="encoder",
+    )
     _verified[key] = _folder_signature(dest)
     return dest
 

@@ -7,7 +7,9 @@ import fcntl
 import hashlib
 import json
 import os
-from collections.abc import Iterable, Iterator
+import secrets
+import shutil
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -54,3 +56,47 @@ def exclusive_lock(lock_path: Path) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(lock_file.fileno(), fcntl.LOCK_UN)
+
+
+def assemble_folder(
+    dest: Path,
+    *,
+    is_complete: Callable[[Path], bool],
+    written_names: Iterable[str],
+    assemble_into: Callable[[Path], None],
+    error: type[Exception],
+    what: str,
+) -> None:
+    """Make `dest` complete: under a lock file (another process may be doing the same), unless
+    it became complete meanwhile, `assemble_into` a staging folder beside it, which is then
+    renamed into place, so `dest` is always either absent, the old folder or the new one.
+
+    Refuses (raising `error`) to replace a folder holding files other than `written_names`:
+    that is someone's own folder, not one an assembler wrote.
+    """
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    with exclusive_lock(dest.parent / f".{dest.name}.lock"):
+        if is_complete(dest):
+            return  # another process finished while this one waited
+        if dest.exists() and not holds_only(dest, written_names):
+            raise error(
+                f"{dest} exists and holds files that are not a Hearus {what} folder; "
+                "refusing to replace it"
+            )
+        for leftover in dest.parent.glob(f".{dest.name}.tmp-*"):
+            shutil.rmtree(leftover, ignore_errors=True)  # from a run killed mid-assembly
+        staging = dest.parent / f".{dest.name}.tmp-{secrets.token_hex(6)}"
+        staging.mkdir()
+        try:
+            assemble_into(staging)
+            if dest.exists():
+                stale = dest.parent / f".{dest.name}.tmp-{secrets.token_hex(6)}"
+                dest.rename(stale)  # out of the way; removed below, never half-visible
+                staging.rename(dest)
+                shutil.rmtree(stale, ignore_errors=True)
+            else:
+                staging.rename(dest)
+            fsync_directory(dest.parent)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise

@@ -42,6 +42,7 @@ import torch
 from torch import nn
 
 from ml.encoder import FloatArray, SentenceEncoder, get_encoder
+from ml.rouge import morphemes
 
 __all__ = [
     "HEAD_KINDS",
@@ -204,7 +205,6 @@ def score_sentences(head: SummaryHead, vectors: FloatArray) -> npt.NDArray[np.fl
 
 
 def _kiwi_morphemes(text: str) -> list[str]:
-    from ml.rouge import morphemes
 
     return morphemes(text)
 

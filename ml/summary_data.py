@@ -38,6 +38,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ml.korean import get_analyzer
+from ml.rouge import greedy_oracle, morphemes
+
 __all__ = [
     "ACLSUM_SPLITS",
     "WHEELS",
@@ -217,7 +220,6 @@ def load_aihub(path: Path, *, oracle_sentences: int = 3) -> list[SummaryDocument
     `id`, `article_original` (list of sentences), `extractive` (chosen indices, may be missing)
     and `abstractive` (reference text). Without `extractive`, labels come from the greedy ROUGE
     oracle (at most `oracle_sentences`) against `abstractive`."""
-    from ml.rouge import greedy_oracle, morphemes
 
     documents: list[SummaryDocument] = []
     try:
@@ -346,7 +348,6 @@ def split_kobill(doc_id: str, text: str) -> KobillBill:
 def split_sentences(text: str) -> list[str]:
     """Sentences of a text by ml.korean's Kiwi splitter, white space normalised, empty ones and
     those without a letter or digit dropped."""
-    from ml.korean import get_analyzer
 
     sentences: list[str] = []
     for sentence in get_analyzer("kiwi").sentences(text):

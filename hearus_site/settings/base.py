@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "accounts",
     "lectures",
     "captions",
+    "classroom",
     "django_prometheus",
 ]
 
@@ -159,7 +160,9 @@ WORKER_METRICS_PORT = env.int("WORKER_METRICS_PORT", default=0)
 # tasks get this many seconds, then are cancelled and go back to the queue at once (0: no wait).
 CELERY_WORKER_SOFT_SHUTDOWN_TIMEOUT = env.float("WORKER_SOFT_SHUTDOWN_S", default=0.0)
 CELERY_TASK_DEFAULT_QUEUE = "nlp"
-CELERY_TASK_ROUTES = {"lectures.tasks.transcribe_recording": {"queue": "media"}}
+CELERY_TASK_ROUTES = {"classroom.transcribe_recording": {"queue": "media"}}
+# The modules that define tasks (beside the work they do); a worker imports them at start.
+CELERY_IMPORTS = ("classroom.notes", "classroom.recordings")
 # Embedded setup: tasks run in this process, on a background thread, so neither a request nor
 # the caption path waits for NLP. Tests turn it off to run them synchronously after commit.
 EAGER_TASKS_IN_BACKGROUND = env.bool("EAGER_TASKS_IN_BACKGROUND", default=True)
@@ -180,7 +183,7 @@ RECORDING_MAX_SECONDS = env.int("RECORDING_MAX_SECONDS", default=4 * 3600)
 # Transcribed this many seconds at a time; progress is reported after each chunk.
 RECORDING_CHUNK_S = env.float("RECORDING_CHUNK_S", default=300.0)
 # transcribe_recording's Celery limits: below the Redis visibility timeout (4 h) above. Within
-# them each file has its own budget, scaled to its length (see lectures.recordings).
+# them each file has its own budget, scaled to its length (see classroom.recordings).
 RECORDING_SOFT_TIME_LIMIT_S = env.int("RECORDING_SOFT_TIME_LIMIT_S", default=3 * 3600 + 1800)
 RECORDING_TIME_LIMIT_S = env.int("RECORDING_TIME_LIMIT_S", default=3 * 3600 + 1860)
 
@@ -194,6 +197,7 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
+    "EXCEPTION_HANDLER": "hearus_site.api_errors.api_exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Hearus API",

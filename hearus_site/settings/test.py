@@ -1,6 +1,7 @@
 """Tests: the embedded defaults unless DATABASE_URL / REDIS_URL point at real services."""
 
 import os
+from typing import Any
 
 from .dev import *  # noqa: F403
 
@@ -30,3 +31,8 @@ CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=True)  #
 # product does, so that computing notes never holds Django's one sync thread while a
 # broadcaster stores its last captions.
 EAGER_TASKS_IN_BACKGROUND = env.bool("EAGER_TASKS_IN_BACKGROUND", default=False)  # noqa: F405
+
+# Tests read published messages after the work that sent them (notes run at once), which on a
+# busy machine can take longer than the layers' default 60 s message expiry.
+_layer: dict[str, Any] = CHANNEL_LAYERS["default"]  # noqa: F405
+_layer["CONFIG"] = {**_layer.get("CONFIG", {}), "expiry": 600}

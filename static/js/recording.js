@@ -21,7 +21,7 @@
     return hours ? `${hours}:${String(minutes).padStart(2, "0")}:${secs}` : `${minutes}:${secs}`;
   }
 
-  // The same text as lectures.recording_views.progress_text.
+  // The same text as classroom.recording_views.progress_text.
   function describe(progress) {
     if (progress.stage === "transcribing" && progress.done_s != null && progress.total_s) {
       const values = { done: clock(progress.done_s), total: clock(progress.total_s), percent: progress.percent };

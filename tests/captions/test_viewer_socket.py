@@ -4,9 +4,11 @@ import pytest
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 
+from captions.events import final_message
 from captions.models import TranscriptSegment
 from captions.protocol import CloseCode
-from captions.services import final_event, lecture_group, partial_set, segment_append
+from captions.services import partial_publish, segment_append
+from lectures import events
 from lectures.models import Lecture
 from tests.captions.conftest import Socket, viewer_path
 from tests.conftest import World
@@ -56,7 +58,7 @@ async def test_members_get_a_snapshot_of_every_final_and_the_partial(
     world: World, sockets: list[Socket], role: str
 ) -> None:
     await database_sync_to_async(make_live)(world.lecture)
-    await database_sync_to_async(partial_set)(lecture_id=world.lecture.pk, text="지금 말하는")
+    await partial_publish(lecture_id=world.lecture.pk, text="지금 말하는")
     socket = await Socket(viewer_path(world.lecture.pk), world.user(role)).open()
     sockets.append(socket)
     snapshot = await socket.receive()
@@ -157,6 +159,9 @@ async def test_a_final_the_channel_layer_lost_is_read_from_the_database(
     assert layer is not None
     # Only 2 and 4 are published: 3 "got lost" on the way.
     for segment in (stored[0], stored[2]):
-        await layer.group_send(lecture_group(world.lecture.pk), final_event(segment))
+        await layer.group_send(
+            events.lecture_group(world.lecture.pk),
+            events.as_event(final_message(segment), handler=events.FINAL),
+        )
     received = [(await viewer.receive_until("final"))["seq"] for _ in range(3)]
     assert received == [2, 3, 4]

@@ -8,8 +8,8 @@ import webvtt
 from django.urls import reverse
 
 from captions.models import TranscriptSegment
+from classroom.presentation import NoteSegment, Piece, group_paragraphs, mark_spans
 from lectures.models import Keyword, Lecture, Summary
-from lectures.presentation import NoteSegment, Piece, group_paragraphs, mark_spans
 from tests.conftest import World, client_for
 
 pytestmark = pytest.mark.django_db

@@ -8,7 +8,7 @@ from django.db import OperationalError
 
 from captions.models import TranscriptSegment
 from captions.services import segment_append
-from lectures import notes, tasks
+from classroom import notes
 from lectures.models import Keyword, Lecture, Summary
 from lectures.services import lecture_end
 from tests.conftest import World
@@ -69,7 +69,7 @@ def test_running_it_twice_gives_the_same_rows(world: World) -> None:
     lecture = live_lecture_with_captions(world)
     lecture_end(lecture=lecture, by=world.instructor)
     first = stored_notes(lecture)
-    assert tasks.process_lecture.apply(args=[lecture.pk], throw=False).get() == Lecture.Status.READY
+    assert notes.process_lecture.apply(args=[lecture.pk], throw=False).get() == Lecture.Status.READY
     assert stored_notes(lecture) == first
     assert Summary.objects.filter(lecture=lecture).count() == 1
 
@@ -118,7 +118,7 @@ def test_a_failure_is_recorded_on_the_lecture_and_the_transcript_kept(
         raise RuntimeError("the encoder folder is missing")
 
     monkeypatch.setattr(notes, "compute_summary", broken)
-    result = tasks.process_lecture.apply(args=[lecture.pk], throw=False)
+    result = notes.process_lecture.apply(args=[lecture.pk], throw=False)
     assert result.failed()
     lecture.refresh_from_db()
     assert lecture.status == Lecture.Status.FAILED
@@ -127,7 +127,7 @@ def test_a_failure_is_recorded_on_the_lecture_and_the_transcript_kept(
     assert not Summary.objects.filter(lecture=lecture).exists()
 
     monkeypatch.undo()  # fixed: running it again succeeds and clears the reason
-    tasks.process_lecture.apply(args=[lecture.pk], throw=False)
+    notes.process_lecture.apply(args=[lecture.pk], throw=False)
     lecture.refresh_from_db()
     assert (lecture.status, lecture.failure_reason) == (Lecture.Status.READY, "")
 
@@ -143,7 +143,7 @@ def test_running_out_of_time_is_a_failure_with_a_reason(
         raise SoftTimeLimitExceeded()
 
     monkeypatch.setattr(notes, "compute_summary", too_slow)
-    tasks.process_lecture.apply(args=[lecture.pk], throw=False)
+    notes.process_lecture.apply(args=[lecture.pk], throw=False)
     lecture.refresh_from_db()
     assert lecture.status == Lecture.Status.FAILED
     assert "took longer than" in lecture.failure_reason
@@ -165,7 +165,7 @@ def test_a_transient_database_error_is_retried(
         return real_keywords(segments)
 
     monkeypatch.setattr(notes, "compute_keywords", flaky)
-    tasks.process_lecture.apply(args=[lecture.pk], throw=False)
+    notes.process_lecture.apply(args=[lecture.pk], throw=False)
     lecture.refresh_from_db()
     assert len(attempts) == 2
     assert lecture.status == Lecture.Status.READY

@@ -1,19 +1,16 @@
-"""REST API for uploaded recordings; `lectures.api.LectureViewSet` routes its `recording` and
+"""REST API for uploaded recordings; `classroom.api.LectureViewSet` routes its `recording` and
 `recording/retry` actions here, after looking the lecture up (404 for lectures not visible)."""
 
 from typing import Any
 
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers, status
-from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.models import request_user
-from lectures import recordings
+from classroom import recordings
+from classroom.recording_views import progress_payload
 from lectures.models import Lecture
-from lectures.recording_views import progress_payload
 
 
 class RecordingUploadSerializer(serializers.Serializer[Any]):
@@ -43,47 +40,19 @@ class RecordingStatusSerializer(serializers.Serializer[Any]):
     url = serializers.CharField(help_text="the page's progress JSON (the same fields)")
 
 
-# A refusal because of the lecture's state is a conflict, like a wrong lecture transition.
-_STATUS_OF_CODE = {
-    "too_large": status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
-    "invalid_state": status.HTTP_409_CONFLICT,
-    "live_captions": status.HTTP_409_CONFLICT,
-    "missing_file": status.HTTP_409_CONFLICT,
-}
-
-
-def _refused(error: DjangoValidationError) -> Response:
-    return Response(
-        {"detail": error.messages, "code": error.code},
-        status=_STATUS_OF_CODE.get(str(error.code), status.HTTP_400_BAD_REQUEST),
-    )
-
-
 def recording_status(request: Request, lecture: Lecture) -> Response:
     return Response(progress_payload(request_user(request), lecture))
 
 
 def recording_upload(request: Request, lecture: Lecture) -> Response:
     user = request_user(request)
-    try:
-        lecture = recordings.recording_upload(
-            lecture=lecture, by=user, file=request.FILES.get("file")
-        )
-    except DjangoPermissionDenied as error:
-        raise PermissionDenied(str(error)) from error
-    except DjangoValidationError as error:
-        return _refused(error)
+    lecture = recordings.recording_upload(lecture=lecture, by=user, file=request.FILES.get("file"))
     lecture.refresh_from_db()
     return Response(progress_payload(user, lecture), status=status.HTTP_202_ACCEPTED)
 
 
 def recording_retry(request: Request, lecture: Lecture) -> Response:
     user = request_user(request)
-    try:
-        lecture = recordings.recording_retry(lecture=lecture, by=user)
-    except DjangoPermissionDenied as error:
-        raise PermissionDenied(str(error)) from error
-    except DjangoValidationError as error:
-        return _refused(error)
+    lecture = recordings.recording_retry(lecture=lecture, by=user)
     lecture.refresh_from_db()
     return Response(progress_payload(user, lecture), status=status.HTTP_202_ACCEPTED)

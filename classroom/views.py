@@ -10,11 +10,12 @@ from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.models import request_user
-from lectures import exports, services
+from classroom import exports, notes
+from classroom.presentation import PARAGRAPH_PAUSE_MS, lecture_notes
+from classroom.recording_views import recording_context
+from lectures import services
 from lectures.forms import JoinCourseForm, LectureForm
 from lectures.models import Lecture
-from lectures.presentation import PARAGRAPH_PAUSE_MS, lecture_notes
-from lectures.recording_views import recording_context
 from lectures.selectors import (
     can_correct_captions,
     can_manage_course,
@@ -182,7 +183,7 @@ def lecture_reprocess(request: HttpRequest, lecture_id: int) -> HttpResponse:
     user = request_user(request)
     lecture = get_object_or_404(lectures_visible_to(user), pk=lecture_id)
     try:
-        services.lecture_reprocess(lecture=lecture, by=user)
+        notes.reprocess(lecture=lecture, by=user)
         messages.success(request, _("The notes are being computed again."))
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))

@@ -3,7 +3,7 @@ from rest_framework.routers import DefaultRouter
 
 from accounts.api import CaptionPreferencesView, MeView
 from captions.api import SearchView
-from lectures import api
+from classroom import api
 
 router = DefaultRouter()
 router.register("courses", api.CourseViewSet, basename="course")

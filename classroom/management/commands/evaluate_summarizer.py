@@ -11,7 +11,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from lectures.management.commands.train_summarizer import default_cache_dir, default_head_path
+from classroom.management.commands.train_summarizer import default_cache_dir, default_head_path
 from ml.encoder import (
     EncoderAssemblyError,
     EncoderNotFoundError,

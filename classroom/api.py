@@ -3,15 +3,13 @@
 from collections.abc import Callable
 from typing import Any
 
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.permissions import IsAdminUser, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -20,9 +18,10 @@ from accounts.models import User, request_user
 from captions.models import SegmentRevision, TranscriptSegment
 from captions.services import MAX_CORRECTION_CHARS
 from captions.services import segment_correct as correct_segment
-from lectures import exports, recording_api, services
+from classroom import exports, notes, recording_api
+from classroom.presentation import lecture_notes, notes_as_data
+from lectures import services
 from lectures.models import Course, Enrollment, Lecture
-from lectures.presentation import lecture_notes, notes_as_data
 from lectures.selectors import (
     can_manage_course,
     courses_visible_to,
@@ -94,10 +93,6 @@ class LectureSerializer(serializers.ModelSerializer[Lecture]):
         return course
 
 
-def _as_api_error(error: DjangoValidationError) -> ValidationError:
-    return ValidationError({"detail": error.messages, "code": error.code})
-
-
 def _is_schema_generation(view: object) -> bool:
     """drf-spectacular calls get_queryset() without a user to learn the model."""
     return bool(getattr(view, "swagger_fake_view", False))
@@ -127,10 +122,7 @@ class CourseViewSet(
     @action(detail=True, methods=["post"], url_path="regenerate-join-code")
     def regenerate_join_code(self, request: Request, pk: str | None = None) -> Response:
         course = self.get_object()
-        try:
-            services.course_regenerate_join_code(course=course, by=request_user(request))
-        except DjangoPermissionDenied as error:
-            raise PermissionDenied(str(error)) from error
+        services.course_regenerate_join_code(course=course, by=request_user(request))
         return Response(self.get_serializer(course).data)
 
 
@@ -150,12 +142,9 @@ class EnrollmentViewSet(
     def create(self, request: Request) -> Response:
         payload = JoinSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        try:
-            enrollment = services.course_join(
-                user=request_user(request), join_code=payload.validated_data["join_code"]
-            )
-        except DjangoValidationError as error:
-            raise _as_api_error(error) from error
+        enrollment = services.course_join(
+            user=request_user(request), join_code=payload.validated_data["join_code"]
+        )
         return Response(EnrollmentSerializer(enrollment).data, status=status.HTTP_201_CREATED)
 
 
@@ -203,31 +192,18 @@ class LectureViewSet(
 
     def perform_create(self, serializer: serializers.BaseSerializer[Lecture]) -> None:
         data = serializer.validated_data
-        try:
-            serializer.instance = services.lecture_create(
-                course=data["course"],
-                by=request_user(self.request),
-                title=data["title"],
-                scheduled_at=data["scheduled_at"],
-            )
-        except DjangoPermissionDenied as error:
-            raise PermissionDenied(str(error)) from error
-        except DjangoValidationError as error:
-            raise _as_api_error(error) from error
+        serializer.instance = services.lecture_create(
+            course=data["course"],
+            by=request_user(self.request),
+            title=data["title"],
+            scheduled_at=data["scheduled_at"],
+        )
 
     def _transition(self, request: Request, *, start: bool) -> Response:
         return self._change(request, services.lecture_start if start else services.lecture_end)
 
     def _change(self, request: Request, change: Callable[..., Lecture]) -> Response:
-        lecture = self.get_object()
-        try:
-            lecture = change(lecture=lecture, by=request_user(request))
-        except DjangoPermissionDenied as error:
-            raise PermissionDenied(str(error)) from error
-        except DjangoValidationError as error:
-            return Response(
-                {"detail": error.messages, "code": error.code}, status=status.HTTP_409_CONFLICT
-            )
+        lecture = change(lecture=self.get_object(), by=request_user(request))
         return Response(self.get_serializer(lecture).data)
 
     @extend_schema(request=None, responses={200: LectureSerializer})
@@ -244,7 +220,7 @@ class LectureViewSet(
     @action(detail=True, methods=["post"])
     def reprocess(self, request: Request, pk: str | None = None) -> Response:
         """Compute a finished lecture's summary and keywords again."""
-        return self._change(request, services.lecture_reprocess)
+        return self._change(request, notes.reprocess)
 
     @extend_schema(request=CorrectionSerializer, responses={200: CaptionSerializer})
     @action(detail=True, methods=["patch"], url_path=r"captions/(?P<seq>[0-9]+)")
@@ -254,19 +230,12 @@ class LectureViewSet(
         lecture = self.get_object()
         payload = CorrectionSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        try:
-            segment = correct_segment(
-                lecture_id=lecture.pk,
-                seq=int(seq),
-                by=request_user(request),
-                text=payload.validated_data["text"],
-            )
-        except TranscriptSegment.DoesNotExist as error:
-            raise NotFound("This lecture has no caption with that seq.") from error
-        except DjangoPermissionDenied as error:
-            raise PermissionDenied(str(error)) from error
-        except DjangoValidationError as error:
-            raise ValidationError({"text": error.messages}) from error
+        segment = correct_segment(
+            lecture_id=lecture.pk,
+            seq=int(seq),
+            by=request_user(request),
+            text=payload.validated_data["text"],
+        )
         return Response(CaptionSerializer(segment).data)
 
     @extend_schema(responses={200: RevisionSerializer(many=True)})

@@ -1,8 +1,10 @@
 """Lecture notes: keywords and an extractive summary computed from the final transcript.
 
-Plain functions called by the Celery tasks in `lectures.tasks` (and tests) — the ML itself lives
-in `ml/`. Results replace a lecture's previous ones in one transaction, so running a step twice
-gives the same rows, and a run that started before newer captions arrived stores nothing.
+The Celery tasks (`process_lecture`, `refresh_live_keywords`, queue `nlp`) and the functions
+they run; the ML itself lives in `ml/`. They are queued when the transcript changes (the
+`captions.services.transcript_changed` signal) and when a lecture ends (`lectures.lifecycle`).
+Results replace a lecture's previous ones in one transaction, so running a step twice gives the
+same rows, and a run that started before newer captions arrived stores nothing.
 """
 
 from __future__ import annotations
@@ -12,14 +14,22 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from celery import Task, shared_task
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import transaction
+from django.dispatch import receiver
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from captions import services as captions_services  # a module: captions.services imports tasks
+from accounts.models import User
 from captions.models import TranscriptSegment
 from captions.search import index_segments
+from captions.services import transcript_changed
+from classroom.background import RETRIED, TRANSIENT_ERRORS, LectureTask, after_commit
+from lectures import events, lifecycle
 from lectures.models import Keyword, Lecture, Summary
+from lectures.selectors import require_course_manager
 from ml.keywords import Keyword as RankedKeyword
 from ml.keywords import extract_keywords
 from ml.korean import get_analyzer
@@ -74,7 +84,7 @@ def compute_keywords(segments: Sequence[tuple[int, str]]) -> list[RankedKeyword]
 
 def compute_summary(sentences: Sequence[TranscriptSentence]) -> tuple[str, list[dict[str, Any]]]:
     """The summary's method and its sentences (in lecture order) as stored on `Summary`."""
-    from lectures.summaries import summarize_texts  # loads torch only where summaries run
+    from classroom.summaries import summarize_texts  # loads torch only where summaries run
 
     method, picked = summarize_texts([sentence.text for sentence in sentences])
     return method, [
@@ -108,7 +118,7 @@ def _replace_keywords(lecture_id: int, keywords: Sequence[RankedKeyword]) -> lis
     return Keyword.objects.bulk_create(_keyword_rows(lecture_id, keywords))
 
 
-def refresh_live_keywords(lecture_id: int) -> bool:
+def compute_live_keywords(lecture_id: int) -> bool:
     """While a lecture is live: recompute its keywords once `LIVE_KEYWORDS_EVERY` captions have
     arrived since the last time, store them and push them to viewers. True if it did."""
     segments = _segments(lecture_id)
@@ -130,11 +140,11 @@ def refresh_live_keywords(lecture_id: int) -> bool:
         rows = _replace_keywords(lecture_id, keywords)
         lecture.notes_through_seq = through_seq
         lecture.save(update_fields=["notes_through_seq"])
-        captions_services.lecture_keywords_publish(lecture_id, rows)
+        events.publish_on_commit(lecture_id, events.keywords_message(rows))
     return True
 
 
-def process_lecture(lecture_id: int) -> str:
+def compute_notes(lecture_id: int) -> str:
     """After the lecture: keywords and summary from the whole transcript, stored in one
     transaction with the lecture marked ready. Returns the lecture's resulting status."""
     with transaction.atomic():
@@ -153,9 +163,7 @@ def process_lecture(lecture_id: int) -> str:
             logger.info("lecture %s: recording not transcribed yet", lecture_id)
             return str(lecture.status)
         if lecture.status != Lecture.Status.PROCESSING:
-            lecture.status = Lecture.Status.PROCESSING
-            lecture.save(update_fields=["status"])
-            captions_services.lecture_status_publish(lecture)
+            lifecycle.change_status(lecture_id, Lecture.Status.PROCESSING)
 
     revision = Lecture.objects.values_list("transcript_revision", flat=True).get(pk=lecture_id)
     segments = _segments(lecture_id)
@@ -183,15 +191,14 @@ def process_lecture(lecture_id: int) -> str:
         Summary.objects.update_or_create(
             lecture_id=lecture_id, defaults={"method": method, "sentences": summary_sentences}
         )
-        lecture.status = Lecture.Status.READY
-        lecture.failure_reason = ""
-        lecture.notes_through_seq = through_seq
-        lecture.processed_at = timezone.now()
-        lecture.save(
-            update_fields=["status", "failure_reason", "notes_through_seq", "processed_at"]
+        events.publish_on_commit(lecture_id, events.keywords_message(rows))
+        lifecycle.change_status(
+            lecture_id,
+            Lecture.Status.READY,
+            failure_reason="",
+            notes_through_seq=through_seq,
+            processed_at=timezone.now(),
         )
-        captions_services.lecture_keywords_publish(lecture_id, rows)
-        captions_services.lecture_status_publish(lecture)
     return str(Lecture.Status.READY)
 
 
@@ -199,9 +206,84 @@ def mark_failed(lecture_id: int, reason: str) -> None:
     """Record why the notes could not be computed; the transcript itself is untouched."""
     with transaction.atomic():
         lecture = Lecture.objects.select_for_update().filter(pk=lecture_id).first()
-        if lecture is None or lecture.status == Lecture.Status.LIVE:
+        if lecture is None or not lifecycle.can_become(lecture, Lecture.Status.FAILED):
             return
-        lecture.status = Lecture.Status.FAILED
-        lecture.failure_reason = reason[:2000]
-        lecture.save(update_fields=["status", "failure_reason"])
-        captions_services.lecture_status_publish(lecture)
+        lifecycle.change_status(lecture_id, Lecture.Status.FAILED, failure_reason=reason[:2000])
+
+
+@transaction.atomic
+def reprocess(*, lecture: Lecture, by: User) -> Lecture:
+    """Compute a finished lecture's notes again (after a failure, or after corrections)."""
+    require_course_manager(by, lecture.course)
+    lecture = lifecycle.locked(lecture.pk)
+    if lecture.status not in (Lecture.Status.ENDED, Lecture.Status.READY, Lecture.Status.FAILED):
+        raise lifecycle.InvalidTransition(
+            _("Notes can be computed again only for a finished lecture; this one is %(status)s.")
+            % {"status": lecture.get_status_display()},
+            code="invalid_state",
+        )
+    after_commit(process_lecture, lecture.pk)
+    return lecture
+
+
+# -- when notes are computed ---------------------------------------------------------------------
+
+
+@receiver(lifecycle.status_changed, dispatch_uid="classroom.notes.lecture_ended")
+def _lecture_ended(*, lecture: Lecture, previous: str, **_kwargs: Any) -> None:
+    """Ended (live, or a recording transcribed): the notes are computed after commit."""
+    if lecture.status == Lecture.Status.ENDED:
+        after_commit(process_lecture, lecture.pk)
+
+
+@receiver(transcript_changed, dispatch_uid="classroom.notes.transcript_changed")
+def _transcript_changed(*, lecture: Lecture, seq: int, **_kwargs: Any) -> None:
+    """Live: fresh keywords every LIVE_KEYWORDS_EVERY captions. Finished: the notes again (a
+    broadcaster's last words arrive after the end; a correction; the earlier run stands down)."""
+    if lecture.status == Lecture.Status.LIVE:
+        if seq % settings.LIVE_KEYWORDS_EVERY == 0:
+            after_commit(refresh_live_keywords, lecture.pk)
+    elif lecture.status in PROCESSABLE:
+        after_commit(process_lecture, lecture.pk)
+
+
+# -- the tasks ------------------------------------------------------------------------------------
+
+
+def _failure_reason(error: BaseException) -> str:
+    if isinstance(error, SoftTimeLimitExceeded):
+        return f"Computing the notes took longer than {settings.NOTES_SOFT_TIME_LIMIT_S} s."
+    return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+
+
+class NotesTask(LectureTask):
+    def record_failure(self, lecture_id: int, error: BaseException) -> None:
+        mark_failed(lecture_id, _failure_reason(error))
+
+
+@shared_task(
+    base=NotesTask,
+    name="classroom.process_lecture",
+    **RETRIED,
+    soft_time_limit=settings.NOTES_SOFT_TIME_LIMIT_S,
+    time_limit=settings.NOTES_TIME_LIMIT_S,
+)
+def process_lecture(self: Task, lecture_id: int) -> str:
+    """Keywords and summary of an ended lecture; the lecture becomes ready (or failed)."""
+    return compute_notes(lecture_id)
+
+
+@shared_task(
+    name="classroom.refresh_live_keywords",
+    acks_late=True,
+    autoretry_for=TRANSIENT_ERRORS,
+    max_retries=2,
+    retry_backoff=2,
+    soft_time_limit=120,
+    time_limit=150,
+    # A refresh that waited this long is superseded by a newer one anyway.
+    expires=300,
+)
+def refresh_live_keywords(lecture_id: int) -> bool:
+    """While a lecture is live: fresh keywords for its viewers every few dozen captions."""
+    return compute_live_keywords(lecture_id)

@@ -1,9 +1,9 @@
 """Uploaded recordings: a lecture's captions made from an audio or video file afterwards.
 
 Services (`recording_upload`, `recording_retry`) check, store and queue; the Celery task
-`lectures.tasks.transcribe_recording` (queue `media`) calls `transcribe_recording` below, which
-decodes the file with PyAV, transcribes it in chunks (reporting progress), stores every
-segment in one transaction and queues `process_lecture` for the notes.
+`transcribe_recording` (queue `media`, below) decodes the file with PyAV, transcribes it in
+chunks (reporting progress) and stores every segment in one transaction; the lecture then ends,
+which queues its notes (`classroom.notes`).
 
 Which lectures accept a recording (`recording_refusal` says why not):
 - only the course's instructors and staff upload;
@@ -16,7 +16,7 @@ Which lectures accept a recording (`recording_refusal` says why not):
   extension play no part), with a sound track, at most `RECORDING_MAX_SECONDS` long.
 
 Progress lives in the cache (`hearus:lecture:<id>:recording-progress`) and is published to the
-lecture's channel-layer group as `lecture.progress` events; both are best-effort.
+lecture's sockets as `progress` messages; both are best-effort.
 """
 
 from __future__ import annotations
@@ -30,11 +30,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TypedDict
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
+from celery import Task, shared_task
+from celery.exceptions import SoftTimeLimitExceeded, TimeLimitExceeded
 from django.conf import settings
 from django.core.cache import cache
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.files.storage import Storage
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
@@ -43,14 +43,18 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from captions import services as captions_services
+from captions.asr import get_engine
 from captions.models import TranscriptSegment
-from lectures import tasks
+from classroom import notes
+from classroom.background import RETRIED, LectureTask, after_commit
+from lectures import events, lifecycle
 from lectures.models import Keyword, Lecture, Summary
-from lectures.selectors import can_manage_course
+from lectures.selectors import require_course_manager
 from ml.asr import SAMPLE_RATE
-from ml.media import EXTENSIONS, MediaError, probe_media, sniff_media_type
+from ml.media import EXTENSIONS, MediaError, decode_media, probe_media, sniff_media_type
+from ml.offline import transcribe_in_chunks
 from ml.subtitles import Cue
+from ml.whisper_model import ModelAssemblyError, ModelNotFoundError
 
 logger = logging.getLogger(__name__)
 
@@ -110,11 +114,6 @@ def recording_refusal(lecture: Lecture) -> str:
 
 def can_retry(lecture: Lecture) -> bool:
     return lecture.status == Lecture.Status.FAILED and bool(lecture.recording)
-
-
-def _require_manager(user: User, lecture: Lecture) -> None:
-    if not can_manage_course(user, lecture.course):
-        raise PermissionDenied(_("Only the course's instructors can do this."))
 
 
 def _megabytes(size: int) -> str:
@@ -255,10 +254,6 @@ def _storage() -> Storage:
     return _recording_field().storage
 
 
-def _locked(lecture: Lecture) -> Lecture:
-    return Lecture.objects.select_for_update().select_related("course").get(pk=lecture.pk)
-
-
 def _check_accepts(lecture: Lecture) -> None:
     refusal = recording_refusal(lecture)
     if refusal:
@@ -266,15 +261,16 @@ def _check_accepts(lecture: Lecture) -> None:
         raise ValidationError(refusal, code=code)
 
 
-def _queue_transcription(lecture: Lecture) -> None:
-    """In the caller's transaction: the lecture is processing; the task runs after commit."""
-    lecture.status = Lecture.Status.PROCESSING
-    lecture.failure_reason = ""
-    lecture.save(update_fields=["status", "failure_reason", "recording"])
-    captions_services.lecture_status_publish(lecture)
-    lecture_id, name = lecture.pk, lecture.recording.name
+def _queue_transcription(lecture: Lecture, name: str) -> Lecture:
+    """In the caller's transaction: the lecture is processing `name`; the task runs after
+    commit."""
+    lecture = lifecycle.change_status(
+        lecture.pk, Lecture.Status.PROCESSING, failure_reason="", recording=name
+    )
+    lecture_id = lecture.pk
     transaction.on_commit(lambda: progress_set(lecture_id, "queued", 0))
-    tasks.after_commit(tasks.transcribe_recording, lecture_id, name)
+    after_commit(transcribe_recording, lecture_id, name)
+    return lecture
 
 
 def recording_upload(*, lecture: Lecture, by: User, file: UploadedFile | None) -> Lecture:
@@ -286,7 +282,7 @@ def recording_upload(*, lecture: Lecture, by: User, file: UploadedFile | None) -
     changes and removed again if that fails; the previous recording, and the transcript and
     notes made from it, are replaced.
     """
-    _require_manager(by, lecture)
+    require_course_manager(by, lecture.course)
     _check_accepts(lecture)  # before reading the file: a refusal should not wait for it
     media_type, _duration = check_recording_file(file)
     assert file is not None
@@ -296,7 +292,7 @@ def recording_upload(*, lecture: Lecture, by: User, file: UploadedFile | None) -
     stored = _storage().save(filename, file, max_length=field.max_length)
     try:
         with transaction.atomic():
-            lecture = _locked(lecture)
+            lecture = lifecycle.locked(lecture.pk)
             _check_accepts(lecture)
             previous = lecture.recording.name
             if previous:
@@ -305,8 +301,7 @@ def recording_upload(*, lecture: Lecture, by: User, file: UploadedFile | None) -
                 Keyword.objects.filter(lecture=lecture).delete()
                 Summary.objects.filter(lecture=lecture).delete()
                 transaction.on_commit(lambda: _delete_file(previous))
-            lecture.recording.name = stored
-            _queue_transcription(lecture)
+            lecture = _queue_transcription(lecture, stored)
     except BaseException:
         _delete_file(stored)
         raise
@@ -317,8 +312,8 @@ def recording_upload(*, lecture: Lecture, by: User, file: UploadedFile | None) -
 def recording_retry(*, lecture: Lecture, by: User) -> Lecture:
     """A failed lecture with a recording, again: its notes if only they failed (the transcript
     is there), else the whole transcription."""
-    _require_manager(by, lecture)
-    lecture = _locked(lecture)
+    require_course_manager(by, lecture.course)
+    lecture = lifecycle.locked(lecture.pk)
     if not can_retry(lecture):
         raise ValidationError(
             _("Only a lecture whose recording failed can be retried; this one is %(status)s.")
@@ -330,17 +325,12 @@ def recording_retry(*, lecture: Lecture, by: User) -> Lecture:
             _("The recording file is missing from storage: upload it again."),
             code="missing_file",
         )
-    if lecture.segments.exists():
-        lecture.status = Lecture.Status.ENDED
-        lecture.failure_reason = ""
-        lecture.save(update_fields=["status", "failure_reason"])
-        captions_services.lecture_status_publish(lecture)
+    if lecture.segments.exists():  # only the notes failed: ending again queues them
+        lecture = lifecycle.change_status(lecture.pk, Lecture.Status.ENDED, failure_reason="")
         lecture_id = lecture.pk
         transaction.on_commit(lambda: progress_set(lecture_id, "notes", 100))
-        tasks.after_commit(tasks.process_lecture, lecture_id)
-    else:
-        _queue_transcription(lecture)
-    return lecture
+        return lecture
+    return _queue_transcription(lecture, lecture.recording.name)
 
 
 def _delete_file(name: str) -> None:
@@ -380,12 +370,7 @@ def progress_set(
     }
     try:
         cache.set(progress_key(lecture_id), progress, PROGRESS_TTL_S)
-        layer = get_channel_layer()
-        if layer is not None:
-            async_to_sync(layer.group_send)(
-                captions_services.lecture_group(lecture_id),
-                {"type": "lecture.progress", **progress},
-            )
+        events.publish(lecture_id, events.progress_message(dict(progress)))
     except Exception:
         logger.warning("could not report progress of lecture %s", lecture_id, exc_info=True)
 
@@ -428,7 +413,7 @@ def _readable_path(name: str) -> Iterator[Path]:
         yield copy
 
 
-def transcribe_recording(lecture_id: int, recording_name: str | None = None) -> str:
+def transcribe(lecture_id: int, recording_name: str | None = None) -> str:
     """Decode, transcribe and store the lecture's recording; returns what happened.
 
     Does nothing unless the lecture is processing its recording (`recording_name`, when given,
@@ -441,10 +426,6 @@ def transcribe_recording(lecture_id: int, recording_name: str | None = None) -> 
 
 
 def _transcribe_recording(lecture_id: int, recording_name: str | None) -> str:
-    from captions.asr import get_engine  # loads faster-whisper only where recordings are done
-    from ml.media import decode_media
-    from ml.offline import transcribe_in_chunks
-
     lecture = Lecture.objects.select_related("course").filter(pk=lecture_id).first()
     if lecture is None:
         return "missing"
@@ -518,22 +499,18 @@ def store_segments(lecture_id: int, recording_name: str, cues: list[Cue]) -> str
             ],
             batch_size=500,
         )
-        lecture.status = Lecture.Status.ENDED
-        lecture.ended_at = lecture.ended_at or timezone.now()
-        lecture.failure_reason = ""
-        lecture.save(update_fields=["status", "ended_at", "failure_reason"])
-        captions_services.lecture_status_publish(lecture)
+        lifecycle.change_status(
+            lecture_id,
+            Lecture.Status.ENDED,  # which queues the notes
+            ended_at=lecture.ended_at or timezone.now(),
+            failure_reason="",
+        )
         transaction.on_commit(lambda: progress_set(lecture_id, "notes", 100))
-        tasks.after_commit(tasks.process_lecture, lecture_id)
     return str(Lecture.Status.ENDED)
 
 
 def failure_reason(error: BaseException) -> str:
     """Why the transcription failed, for the instructor, in the site's language."""
-    from celery.exceptions import SoftTimeLimitExceeded, TimeLimitExceeded
-
-    from ml.whisper_model import ModelAssemblyError, ModelNotFoundError
-
     with translation.override(settings.LANGUAGE_CODE):
         if isinstance(error, RecordingError):
             return str(error)
@@ -551,7 +528,26 @@ def failure_reason(error: BaseException) -> str:
 
 def recording_failed(lecture_id: int, error: BaseException) -> None:
     """The task gave up: the lecture is failed with the reason (its transcript untouched)."""
-    from lectures import notes
-
     notes.mark_failed(lecture_id, failure_reason(error))
     progress_clear(lecture_id)
+
+
+class RecordingTask(LectureTask):
+    def record_failure(self, lecture_id: int, error: BaseException) -> None:
+        recording_failed(lecture_id, error)
+
+
+@shared_task(
+    base=RecordingTask,
+    name="classroom.transcribe_recording",
+    **RETRIED,
+    # Static backstops below the broker's visibility timeout; each file also has its own
+    # budget scaled to its length, checked between chunks (see `transcribe`).
+    soft_time_limit=settings.RECORDING_SOFT_TIME_LIMIT_S,
+    time_limit=settings.RECORDING_TIME_LIMIT_S,
+)
+def transcribe_recording(self: Task, lecture_id: int, recording_name: str | None = None) -> str:
+    """An uploaded recording (queue `media`): decode, transcribe, store the segments in one
+    transaction; the lecture ends and its notes are queued. Idempotent; a newer upload
+    supersedes it."""
+    return transcribe(lecture_id, recording_name)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from lectures import recording_views, views
+from classroom import recording_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),

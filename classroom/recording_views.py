@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import User, request_user
-from lectures import recordings
+from classroom import recordings
 from lectures.models import Lecture
 from lectures.selectors import can_manage_course, lectures_visible_to
 

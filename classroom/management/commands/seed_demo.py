@@ -3,9 +3,9 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from lectures.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, load_demo_data
+from classroom.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, load_demo_data
+from classroom.notes import process_lecture
 from lectures.models import Lecture
-from lectures.notes import process_lecture
 
 
 class Command(BaseCommand):

@@ -1,9 +1,12 @@
 """Websocket consumers: thin. They admit or refuse, parse with `protocol`, and hand the work to
 `services` (storage, publishing) and `live.LiveSession` (transcription)."""
 
+import asyncio
+import contextlib
 import json
 import logging
 import time
+from functools import partial
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -34,12 +37,40 @@ from ml.asr import run_in_asr_thread
 logger = logging.getLogger(__name__)
 
 
+# Reads that only look (admission, a viewer's snapshot) run on the thread pool, several at once,
+# not queued on Django's single sync thread: a thousand viewers reconnecting after a deploy must
+# all be admitted within seconds. Writes keep the single thread (database_sync_to_async).
+concurrent_read = partial(database_sync_to_async, thread_sensitive=False)
+
+# How long a consumer that is being torn down may take to leave its group.
+RELEASE_TIMEOUT_S = 5.0
+
+
 class LectureSocket(AsyncWebsocketConsumer):
-    """What both sockets share: refusing with a documented close code, and lecture events."""
+    """What both sockets share: refusing with a documented close code, lecture events, and
+    leaving no trace when the socket goes, however it goes."""
 
     lecture_id: int
     group: str = ""
     closing = False
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        """Daphne cancels a consumer that has not finished 10 s after its client went (under
+        load, or mid-admission): `disconnect` then never runs. Whatever happens, the consumer
+        leaves its group and the gauges, so neither counts sockets that are gone."""
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            await asyncio.shield(self.release())
+
+    async def release(self) -> None:
+        """Leave the lecture's group (once). Subclasses also give back what they counted."""
+        group, self.group = self.group, ""
+        if group:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(
+                    self.channel_layer.group_discard(group, self.channel_name), RELEASE_TIMEOUT_S
+                )
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         """Channels' own dispatch first runs close_old_connections on Django's single sync
@@ -81,8 +112,7 @@ class LectureSocket(AsyncWebsocketConsumer):
         await self.channel_layer.group_add(self.group, self.channel_name)
 
     async def disconnect(self, code: int) -> None:
-        if self.group:
-            await self.channel_layer.group_discard(self.group, self.channel_name)
+        await self.release()
 
     async def send_message(self, message: events.Message) -> None:
         await self.send(text_data=json.dumps(message, ensure_ascii=False))
@@ -106,7 +136,7 @@ class CaptionConsumer(LectureSocket):
         self.lecture_id = int(self.scope["url_route"]["kwargs"]["lecture_id"])
         self.last_seq = 0
         self.flood = TokenBucket(rate=5, burst=20, now=time.monotonic())
-        admission = await database_sync_to_async(services.admit_viewer)(
+        admission = await concurrent_read(services.admit_viewer)(
             self.scope["user"], self.lecture_id
         )
         if admission.lecture is None:
@@ -124,7 +154,7 @@ class CaptionConsumer(LectureSocket):
         await self.accept()
         self.counted_viewer = True
         metrics.CONNECTED_VIEWERS.inc()
-        snapshot = await database_sync_to_async(services.snapshot)(
+        snapshot = await concurrent_read(services.snapshot)(
             lecture=admission.lecture, after_seq=after
         )
         snapshot["protocol"] = PROTOCOL_VERSION
@@ -134,11 +164,11 @@ class CaptionConsumer(LectureSocket):
             self.last_seq = after
         await self.send_message(snapshot)
 
-    async def disconnect(self, code: int) -> None:
+    async def release(self) -> None:
         if getattr(self, "counted_viewer", False):
             self.counted_viewer = False
             metrics.CONNECTED_VIEWERS.dec()
-        await super().disconnect(code)
+        await super().release()
 
     async def caption_final(self, event: dict[str, Any]) -> None:
         seq = event["message"]["seq"]
@@ -262,7 +292,7 @@ class BroadcastConsumer(LectureSocket):
         """Store whatever was heard; captions committed so far are never lost."""
         session, self.session = self.session, None
         if session is not None:
-            await session.finish()  # its last update clears the partial
+            await _finish_to_the_end(session)  # its last update clears the partial
 
     async def drain(self) -> None:
         """The process is stopping: hang up first (the browser keeps its audio and reconnects
@@ -271,15 +301,16 @@ class BroadcastConsumer(LectureSocket):
         if session is None:
             return
         await self.close(code=drain.SERVICE_RESTART, reason="server restarting, reconnect")
-        await session.finish()
+        await _finish_to_the_end(session)
 
-    async def disconnect(self, code: int) -> None:
+    async def release(self) -> None:
         await self._end_session()
-        if hasattr(self, "lecture"):
+        if hasattr(self, "lecture") and not getattr(self, "released_broadcaster", False):
+            self.released_broadcaster = True
             await database_sync_to_async(services.broadcaster_release)(
                 lecture_id=self.lecture_id, channel_name=self.channel_name
             )
-        await super().disconnect(code)
+        await super().release()
 
     async def broadcast_replaced(self, event: dict[str, Any]) -> None:
         await self._end_session()
@@ -290,6 +321,20 @@ class BroadcastConsumer(LectureSocket):
         if event["message"]["status"] != Lecture.Status.LIVE:
             await self._end_session()
             await self.close(code=int(CloseCode.LECTURE_ENDED), reason="the lecture has ended")
+
+
+# Sessions finishing after their consumer was cancelled: kept referenced until done.
+_finishing: set[asyncio.Task[None]] = set()
+
+
+async def _finish_to_the_end(session: LiveSession) -> None:
+    """Finish the session even if this consumer is cancelled meanwhile (Daphne gives a consumer
+    10 s after its client went, and storing the last words of a busy lecture can take longer):
+    the finish runs as its own task and is only awaited here."""
+    task = asyncio.ensure_future(session.finish())
+    _finishing.add(task)
+    task.add_done_callback(_finishing.discard)
+    await asyncio.shield(task)
 
 
 def _query_param(scope: dict[str, Any], name: str) -> str | None:

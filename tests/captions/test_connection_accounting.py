@@ -1,0 +1,79 @@
+"""Connections are accounted for exactly: however a socket ends (closed, dropped, or its
+consumer cancelled mid-admission as Daphne does to one that is slow to go), the viewer gauge and
+the lecture group's members return to the truth."""
+
+import asyncio
+
+import pytest
+from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
+from prometheus_client import REGISTRY
+
+from lectures import events
+from lectures.models import Lecture
+from tests.captions.conftest import Socket, viewer_path
+from tests.conftest import World
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def viewers_gauge() -> float:
+    return REGISTRY.get_sample_value("hearus_connected_viewers") or 0.0
+
+
+async def group_members(lecture_id: int) -> int:
+    layer = get_channel_layer()
+    groups = getattr(layer, "groups", None)
+    if groups is not None:  # the in-memory layer
+        return len(groups.get(events.lecture_group(lecture_id), {}))
+    connection = layer.connection(layer.consistent_hash(events.lecture_group(lecture_id)))
+    key = layer._group_key(events.lecture_group(lecture_id))
+    return int(await connection.zcard(key))
+
+
+def make_live(lecture: Lecture) -> None:
+    lecture.status = Lecture.Status.LIVE
+    lecture.save(update_fields=["status"])
+
+
+async def test_viewers_that_come_and_go_any_way_leave_no_trace(world: World) -> None:
+    await database_sync_to_async(make_live)(world.lecture)
+    before = viewers_gauge()
+    lecture_id = world.lecture.pk
+
+    opened = await asyncio.gather(
+        *(Socket(viewer_path(lecture_id), world.student).open() for _ in range(60))
+    )
+    for socket in opened:
+        assert (await socket.receive())["type"] == "snapshot"
+    assert viewers_gauge() == before + 60
+    assert await group_members(lecture_id) == 60
+
+    closed, dropped = opened[:30], opened[30:]
+    await asyncio.gather(*(socket.close() for socket in closed))
+    # Consumers killed without their disconnect handler ever running.
+    for socket in dropped:
+        assert socket.communicator is not None
+        socket.communicator.future.cancel()
+    await asyncio.gather(
+        *(asyncio.wait([s.communicator.future], timeout=10) for s in dropped if s.communicator)
+    )
+    assert viewers_gauge() == before
+    assert await group_members(lecture_id) == 0
+
+
+async def test_a_viewer_cancelled_during_admission_is_not_counted(world: World) -> None:
+    await database_sync_to_async(make_live)(world.lecture)
+    before = viewers_gauge()
+    for attempt in range(20):
+        socket = Socket(viewer_path(world.lecture.pk), world.student)
+        task = asyncio.ensure_future(socket.open())
+        await asyncio.sleep(0.01 * attempt)  # inside admission, the snapshot, the accept...
+        if socket.communicator is not None:
+            socket.communicator.future.cancel()
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        if socket.communicator is not None:
+            await asyncio.wait([socket.communicator.future], timeout=10)
+    assert viewers_gauge() == before
+    assert await group_members(world.lecture.pk) == 0

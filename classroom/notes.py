@@ -216,14 +216,28 @@ def reprocess(*, lecture: Lecture, by: User) -> Lecture:
     """Compute a finished lecture's notes again (after a failure, or after corrections)."""
     require_course_manager(by, lecture.course)
     lecture = lifecycle.locked(lecture.pk)
-    if lecture.status not in (Lecture.Status.ENDED, Lecture.Status.READY, Lecture.Status.FAILED):
+    finished = (Lecture.Status.ENDED, Lecture.Status.READY, Lecture.Status.FAILED)
+    if lecture.status not in finished and not _stuck_in_processing(lecture):
         raise lifecycle.InvalidTransition(
             _("Notes can be computed again only for a finished lecture; this one is %(status)s.")
             % {"status": lecture.get_status_display()},
             code="invalid_state",
         )
+    # The clock of a stuck lecture starts again, so the recovery sweep leaves this run alone.
+    Lecture.objects.filter(pk=lecture.pk).update(status_changed_at=timezone.now())
     after_commit(process_lecture, lecture.pk)
     return lecture
+
+
+def _stuck_in_processing(lecture: Lecture) -> bool:
+    """Computing notes longer than they may take: their worker died (classroom.recovery).
+    (A recording still being transcribed is the sweep's to requeue, not the instructor's.)"""
+    if lecture.status != Lecture.Status.PROCESSING or not lecture.segments.exists():
+        return False
+    if lecture.status_changed_at is None:
+        return True
+    limit = float(settings.NOTES_TIME_LIMIT_S + settings.NOTES_GRACE_S)
+    return (timezone.now() - lecture.status_changed_at).total_seconds() > limit
 
 
 # -- when notes are computed ---------------------------------------------------------------------

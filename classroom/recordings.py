@@ -449,6 +449,10 @@ def _transcribe_recording(lecture_id: int, recording_name: str | None) -> str:
     budget_s = TIME_BUDGET_BASE_S + TIME_BUDGET_PER_AUDIO_S * total_s
 
     def chunk_done(done_s: float, all_s: float) -> None:
+        # The heartbeat the recovery sweep reads (classroom.recovery): this worker is alive.
+        Lecture.objects.filter(pk=lecture_id, status=Lecture.Status.PROCESSING).update(
+            status_changed_at=timezone.now()
+        )
         progress_set(
             lecture_id,
             "transcribing",

@@ -19,6 +19,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.dispatch import Signal
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from lectures import events
@@ -72,9 +73,10 @@ def change_status(lecture_id: int, status: str, *, refusal: str = "", **fields: 
             code="invalid_state",
         )
     lecture.status = status
+    lecture.status_changed_at = timezone.now()
     for name, value in fields.items():
         setattr(lecture, name, value)
-    lecture.save(update_fields=["status", *fields])
+    lecture.save(update_fields=["status", "status_changed_at", *fields])
     events.publish_on_commit(
         lecture.pk, events.status_message(lecture.status), handler=events.STATUS
     )

@@ -112,6 +112,9 @@ class Lecture(models.Model):
     # Counts caption corrections, so notes computed from older text are never stored.
     transcript_revision = models.PositiveIntegerField(default=0, editable=False)
     processed_at = models.DateTimeField(_("notes computed"), null=True, blank=True)
+    # When the status was last set, or the work of that status queued again (lectures.lifecycle,
+    # classroom.recovery): how long a lecture has been processing.
+    status_changed_at = models.DateTimeField(_("status changed"), null=True, blank=True)
     # The channel name of the socket now broadcasting this lecture, on whichever pod holds it.
     broadcaster_channel = models.CharField(max_length=200, blank=True, editable=False)
     created_by = models.ForeignKey(

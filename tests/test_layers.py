@@ -20,6 +20,7 @@ LOCAL_IMPORTS_ALLOWED = {
     # Django's documented place to connect receivers: when the app registry is ready.
     ("classroom.apps", "classroom.notes"),
     ("classroom.apps", "classroom.recordings"),
+    ("classroom.apps", "classroom.recovery"),
     # torch and the encoder load only in the processes that summarise.
     ("classroom.notes", "classroom.summaries"),
 }

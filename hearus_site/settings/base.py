@@ -151,6 +151,9 @@ CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
+# A pool child killed mid-task (OOM, kill -9) puts its task back in the queue at once rather
+# than failing it; a killed worker's tasks are found by the recovery sweep below.
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # Longer than the longest task, or Redis redelivers a task that is still running.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 4 * 3600}
@@ -162,7 +165,16 @@ CELERY_WORKER_SOFT_SHUTDOWN_TIMEOUT = env.float("WORKER_SOFT_SHUTDOWN_S", defaul
 CELERY_TASK_DEFAULT_QUEUE = "nlp"
 CELERY_TASK_ROUTES = {"classroom.transcribe_recording": {"queue": "media"}}
 # The modules that define tasks (beside the work they do); a worker imports them at start.
-CELERY_IMPORTS = ("classroom.notes", "classroom.recordings")
+CELERY_IMPORTS = ("classroom.notes", "classroom.recordings", "classroom.recovery")
+# Celery beat (one process: `celery -A hearus_site beat`) sweeps for lectures whose worker died
+# (classroom.recovery) every RECOVERY_SWEEP_S.
+RECOVERY_SWEEP_S = env.float("RECOVERY_SWEEP_S", default=60.0)
+CELERY_BEAT_SCHEDULE = {
+    "recover-stuck-lectures": {
+        "task": "classroom.recover_stuck_lectures",
+        "schedule": RECOVERY_SWEEP_S,
+    }
+}
 # Embedded setup: tasks run in this process, on a background thread, so neither a request nor
 # the caption path waits for NLP. Tests turn it off to run them synchronously after commit.
 EAGER_TASKS_IN_BACKGROUND = env.bool("EAGER_TASKS_IN_BACKGROUND", default=True)
@@ -175,6 +187,10 @@ LIVE_KEYWORDS_EVERY = env.int("LIVE_KEYWORDS_EVERY", default=30)
 # process_lecture: soft limit (the task records why it failed), then the hard kill.
 NOTES_SOFT_TIME_LIMIT_S = env.int("NOTES_SOFT_TIME_LIMIT_S", default=600)
 NOTES_TIME_LIMIT_S = env.int("NOTES_TIME_LIMIT_S", default=660)
+# Processing longer than the hard limit plus this means the worker died: queued again.
+NOTES_GRACE_S = env.int("NOTES_GRACE_S", default=120)
+# Ended this long without the notes starting: their message was lost; queued again.
+NOTES_START_STALL_S = env.int("NOTES_START_STALL_S", default=1800)
 
 # Uploaded recordings (lectures/recordings.py). Uploads over FILE_UPLOAD_MAX_MEMORY_SIZE (2.5 MB)
 # are streamed to a temporary file, never held in memory.
@@ -186,6 +202,8 @@ RECORDING_CHUNK_S = env.float("RECORDING_CHUNK_S", default=300.0)
 # them each file has its own budget, scaled to its length (see classroom.recordings).
 RECORDING_SOFT_TIME_LIMIT_S = env.int("RECORDING_SOFT_TIME_LIMIT_S", default=3 * 3600 + 1800)
 RECORDING_TIME_LIMIT_S = env.int("RECORDING_TIME_LIMIT_S", default=3 * 3600 + 1860)
+# A transcription reports progress after each chunk; silent this long, its worker died.
+RECORDING_STALL_S = env.int("RECORDING_STALL_S", default=1800)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -12,7 +12,10 @@ from urllib.parse import parse_qs
 
 from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
+from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
+from channels.layers import get_channel_layer
+from channels.utils import await_many_dispatch
 from django.utils import timezone
 
 from captions import drain, metrics, services
@@ -44,6 +47,8 @@ concurrent_read = partial(database_sync_to_async, thread_sensitive=False)
 
 # How long a consumer that is being torn down may take to leave its group.
 RELEASE_TIMEOUT_S = 5.0
+# While the channel layer is down, how often it is tried again (and viewers read the database).
+LAYER_RETRY_S = 1.0
 
 
 class LectureSocket(AsyncWebsocketConsumer):
@@ -55,13 +60,66 @@ class LectureSocket(AsyncWebsocketConsumer):
     closing = False
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        """Daphne cancels a consumer that has not finished 10 s after its client went (under
-        load, or mid-admission): `disconnect` then never runs. Whatever happens, the consumer
-        leaves its group and the gauges, so neither counts sockets that are gone."""
+        """Channels' own loop, with two differences:
+
+        - the channel layer may fail (Redis restarting) without ending the socket: the
+          consumer waits for it to come back (`_receive_from_layer`), meanwhile storing and
+          reading captions through the database, which is all they need;
+        - Daphne cancels a consumer that has not finished 10 s after its client went (under
+          load, or mid-admission), and `disconnect` then never runs: whatever happens, the
+          consumer leaves its group and the gauges, so neither counts sockets that are gone.
+        """
+        self.scope = scope
+        self.channel_layer = get_channel_layer(self.channel_layer_alias)
+        self.channel_name = await self.channel_layer.new_channel()
+        self.base_send = send
         try:
-            await super().__call__(scope, receive, send)
+            await await_many_dispatch([receive, self._receive_from_layer], self.dispatch)
+        except StopConsumer:
+            pass
         finally:
             await asyncio.shield(self.release())
+
+    async def _receive_from_layer(self) -> dict[str, Any]:
+        while True:
+            try:
+                message: dict[str, Any] = await self.channel_layer.receive(self.channel_name)
+                return message
+            except Exception:
+                await self._outlive_layer_outage()
+
+    async def _outlive_layer_outage(self) -> None:
+        """Until the channel layer answers again: serve what the database has, then join
+        again (a restarted Redis has forgotten the groups) and catch up."""
+        started = time.monotonic()
+        logger.warning(
+            "channel layer unavailable; captions go on through the database",
+            extra={"lecture_id": getattr(self, "lecture_id", None)},
+        )
+        while True:
+            await self.layer_unavailable()
+            await asyncio.sleep(LAYER_RETRY_S)
+            try:
+                if self.group:
+                    await self.channel_layer.group_add(self.group, self.channel_name)
+                else:
+                    await self.channel_layer.send(self.channel_name, {"type": "layer.probe"})
+            except Exception:
+                continue
+            logger.info(
+                "channel layer back", extra={"outage_s": round(time.monotonic() - started, 1)}
+            )
+            await self.layer_back()
+            return
+
+    async def layer_probe(self, event: dict[str, Any]) -> None:
+        """The message a consumer sent itself to learn that the layer is back."""
+
+    async def layer_unavailable(self) -> None:
+        """Called every LAYER_RETRY_S while the channel layer is down."""
+
+    async def layer_back(self) -> None:
+        """The channel layer answers again (and the lecture's group has this socket again)."""
 
     async def release(self) -> None:
         """Leave the lecture's group (once). Subclasses also give back what they counted."""
@@ -108,8 +166,15 @@ class LectureSocket(AsyncWebsocketConsumer):
         self._accepted = True
 
     async def join_lecture_group(self) -> None:
+        """Join the lecture's group; with the channel layer down the socket is still served
+        (`layer_back` joins once it answers)."""
         self.group = events.lecture_group(self.lecture_id)
-        await self.channel_layer.group_add(self.group, self.channel_name)
+        try:
+            await self.channel_layer.group_add(self.group, self.channel_name)
+        except Exception:
+            logger.warning(
+                "channel layer unavailable at join", extra={"lecture_id": self.lecture_id}
+            )
 
     async def disconnect(self, code: int) -> None:
         await self.release()
@@ -185,6 +250,24 @@ class CaptionConsumer(LectureSocket):
         self.last_seq = seq
         await self.send_message(event["message"])
 
+    async def layer_unavailable(self) -> None:
+        await self._refill()
+
+    async def layer_back(self) -> None:
+        await self._refill()  # what was published while the layer was down never came
+
+    async def _refill(self) -> None:
+        """The stored captions this viewer has not had yet, read from the database."""
+        if self.closing:
+            return
+        with contextlib.suppress(Exception):
+            missing = await concurrent_read(services.finals_after)(
+                lecture_id=self.lecture_id, after_seq=self.last_seq
+            )
+            for message in missing:
+                await self.send_message(message)
+                self.last_seq = message["seq"]
+
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         """Viewers only listen; a `ping` is answered, anything else is a protocol error."""
         if not self.flood.take(1, now=time.monotonic()):
@@ -229,7 +312,10 @@ class BroadcastConsumer(LectureSocket):
             lecture_id=self.lecture_id, channel_name=self.channel_name
         )
         if replaced:
-            await self.channel_layer.send(replaced, {"type": "broadcast.replaced"})
+            try:
+                await self.channel_layer.send(replaced, {"type": "broadcast.replaced"})
+            except Exception:  # the old socket's own consumer is gone with it, or will be told
+                logger.warning("could not tell the replaced broadcaster", exc_info=True)
         await self.send(text_data=viewer_message("ready", protocol=PROTOCOL_VERSION))
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:

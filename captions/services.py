@@ -6,6 +6,7 @@ layer group only once the write has committed (`lectures.events.publish_on_commi
 never sees a caption that could still roll back.
 """
 
+import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,6 +26,8 @@ from captions.protocol import CloseCode
 from lectures import events
 from lectures.models import Lecture
 from lectures.selectors import can_correct_captions, can_manage_course, lectures_visible_to
+
+logger = logging.getLogger(__name__)
 
 PARTIAL_TTL_S = 120  # a partial older than this belongs to a broadcaster that vanished
 
@@ -152,14 +155,20 @@ async def partial_publish(*, lecture_id: int, text: str) -> None:
     """The words heard but not yet final: kept for late joiners, sent to those watching.
     Partials change every second or so and never touch the database, so they stay on the
     event loop, off Django's single sync thread."""
-    await sync_to_async(cache.set, thread_sensitive=False)(
-        _partial_key(lecture_id), text, PARTIAL_TTL_S
-    )
+    try:
+        await sync_to_async(cache.set, thread_sensitive=False)(
+            _partial_key(lecture_id), text, PARTIAL_TTL_S
+        )
+    except Exception:  # the cache is Redis: a late joiner then misses one partial, no more
+        logger.warning("partial not cached", extra={"lecture_id": lecture_id})
     await events.publish_async(lecture_id, caption_events.partial_message(text))
 
 
 def partial_get(lecture_id: int) -> str:
-    value = cache.get(_partial_key(lecture_id), "")
+    try:
+        value = cache.get(_partial_key(lecture_id), "")
+    except Exception:
+        return ""
     return value if isinstance(value, str) else ""
 
 
@@ -169,6 +178,12 @@ def finals_between(*, lecture_id: int, after_seq: int, before_seq: int) -> list[
         lecture_id=lecture_id, seq__gt=after_seq, seq__lt=before_seq
     ).order_by("seq")
     return [caption_events.final_message(segment) for segment in segments]
+
+
+def finals_after(*, lecture_id: int, after_seq: int) -> list[dict[str, Any]]:
+    """Every stored caption after `after_seq`, as `final` messages."""
+    segments = TranscriptSegment.objects.filter(lecture_id=lecture_id, seq__gt=after_seq)
+    return [caption_events.final_message(segment) for segment in segments.order_by("seq")]
 
 
 def snapshot(*, lecture: Lecture, after_seq: int) -> dict[str, Any]:

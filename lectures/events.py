@@ -11,6 +11,7 @@ about a change that could still roll back.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from typing import Any
 
@@ -19,6 +20,8 @@ from channels.layers import get_channel_layer
 from django.db import transaction
 
 from lectures.models import Keyword
+
+logger = logging.getLogger(__name__)
 
 Message = dict[str, Any]
 
@@ -40,16 +43,25 @@ def as_event(message: Message, *, handler: str = FORWARD) -> dict[str, Any]:
 
 def publish(lecture_id: int, message: Message, *, handler: str = FORWARD) -> None:
     """Send now, from synchronous code (a task, a service after commit)."""
-    layer = get_channel_layer()
-    assert layer is not None
-    async_to_sync(layer.group_send)(lecture_group(lecture_id), as_event(message, handler=handler))
+    async_to_sync(publish_async)(lecture_id, message, handler=handler)
 
 
 async def publish_async(lecture_id: int, message: Message, *, handler: str = FORWARD) -> None:
-    """Send now, from the event loop (partials never touch the database)."""
+    """Send now, from the event loop (partials never touch the database).
+
+    Best-effort: what is published is already stored (or, for a partial, replaced within a
+    second), so a channel layer that is down (Redis restarting) loses no caption: viewers read
+    the stored ones from the database meanwhile and once it is back (captions.consumers).
+    """
     layer = get_channel_layer()
     assert layer is not None
-    await layer.group_send(lecture_group(lecture_id), as_event(message, handler=handler))
+    try:
+        await layer.group_send(lecture_group(lecture_id), as_event(message, handler=handler))
+    except Exception:
+        logger.warning(
+            "not published: channel layer unavailable",
+            extra={"lecture_id": lecture_id, "message_type": message.get("type")},
+        )
 
 
 def publish_on_commit(lecture_id: int, message: Message, *, handler: str = FORWARD) -> None:

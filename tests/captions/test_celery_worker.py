@@ -2,8 +2,10 @@
 viewer pages are told. Runs where REDIS_URL is set (CI's PostgreSQL + Redis pass)."""
 
 import os
+import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,6 +14,7 @@ from channels.db import database_sync_to_async
 from pytest_django import Settings
 
 from captions.models import TranscriptSegment
+from classroom import recovery
 from hearus_site.celery import app
 from lectures.models import Keyword, Lecture, Summary
 from lectures.services import lecture_end
@@ -24,6 +27,65 @@ pytestmark = [
     pytest.mark.django_db(transaction=True),
     pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="REDIS_URL is not set"),
 ]
+
+
+class Worker:
+    """`celery worker -Q nlp,media` in its own process, on the test database."""
+
+    def __init__(self, log: Path) -> None:
+        self.log = log
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "hearus_site.settings.test",
+            "DATABASE_URL": daphne_server.test_database_url(),
+            "CELERY_TASK_ALWAYS_EAGER": "0",
+        }
+        command = [sys.executable, "-m", "celery", "-A", "hearus_site", "worker"]
+        options = ["-Q", "nlp,media", "--concurrency", "1", "--without-gossip", "--without-mingle"]
+        with self.log.open("ab") as output:
+            self.process = subprocess.Popen(
+                [*command, *options, "-l", "INFO"],
+                cwd=daphne_server.ROOT,
+                env=env,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+            )
+
+    def pool_child(self) -> int:
+        """The prefork child that runs the tasks."""
+        assert self.process is not None
+        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+        return int(children.read_text().split()[0])
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+    def text(self) -> str:
+        return self.log.read_text(errors="replace")[-4000:]
+
+
+@pytest.fixture
+def workers(
+    tmp_path: Path, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Worker]:
+    """A worker not yet started; this test process queues tasks on Redis instead of running
+    them itself."""
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    monkeypatch.setitem(app.conf, "task_always_eager", False)
+    worker = Worker(tmp_path / "worker.log")
+    try:
+        yield worker
+    finally:
+        worker.stop()
 
 
 @pytest.fixture
@@ -102,3 +164,51 @@ async def test_the_worker_computes_the_notes_and_tells_open_viewer_pages(
     summary = await Summary.objects.aget(lecture=lecture)
     assert len(summary.sentences) >= 3
     assert "succeeded" in worker.read_text()
+
+
+def wait_for_status(lecture: Lecture, wanted: set[str], timeout_s: float) -> str:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        lecture.refresh_from_db()
+        if lecture.status in wanted:
+            return str(lecture.status)
+        time.sleep(0.2)
+    return str(lecture.status)
+
+
+def test_a_killed_pool_child_s_task_runs_again_and_the_notes_are_stored_once(
+    world: World, workers: Worker
+) -> None:
+    lecture = live_lecture(world)
+    workers.start()
+    lecture_end(lecture=lecture, by=world.instructor)
+    assert wait_for_status(lecture, {"processing"}, 120) == "processing", workers.text()
+    time.sleep(1.0)  # inside the task: loading the models, computing
+    os.kill(workers.pool_child(), signal.SIGKILL)
+
+    assert wait_for_status(lecture, {"ready", "failed"}, 300) == "ready", workers.text()
+    assert Summary.objects.filter(lecture=lecture).count() == 1
+    assert Keyword.objects.filter(lecture=lecture).exists()
+
+
+def test_a_killed_worker_s_lecture_is_recovered_by_the_sweep(
+    world: World, workers: Worker, settings: Settings
+) -> None:
+    lecture = live_lecture(world)
+    workers.start()
+    lecture_end(lecture=lecture, by=world.instructor)
+    assert wait_for_status(lecture, {"processing"}, 120) == "processing", workers.text()
+    assert workers.process is not None
+    # The whole worker, as when its node is lost: its message stays unacknowledged in Redis
+    # until the visibility timeout, hours away.
+    child = workers.pool_child()
+    workers.process.kill()
+    os.kill(child, signal.SIGKILL)
+    workers.process.wait()
+
+    settings.NOTES_TIME_LIMIT_S = 0  # as if the notes' time limit had passed
+    settings.NOTES_GRACE_S = 0
+    assert recovery.recover_stuck_lectures() == [(lecture.pk, "notes")]
+    workers.start()  # a new worker (the deployment replaced the dead one)
+    assert wait_for_status(lecture, {"ready", "failed"}, 300) == "ready", workers.text()
+    assert Summary.objects.filter(lecture=lecture).count() == 1

@@ -67,7 +67,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as `python bench/caption_latency.py`
     sys.path.insert(0, str(ROOT))
 
-from tests.daphne_server import daphne_process  # noqa: E402 - needs ROOT on sys.path
+from hearus_testkit.daphne import daphne_process  # noqa: E402 - needs ROOT on sys.path
 
 FloatAudio = npt.NDArray[np.float32]
 
@@ -172,7 +172,7 @@ def load_sentences(seed: int) -> list[Sentence]:
 
 
 def _build_lecture_wav(seed: int, wav_path: Path, manifest_path: Path) -> None:
-    from tests.ml.speech import synthesize
+    from hearus_testkit.speech import synthesize
 
     speech_dir = BENCH_DIR / "speech"
     speech_dir.mkdir(parents=True, exist_ok=True)

@@ -35,12 +35,13 @@ if str(ROOT) not in sys.path:  # run as `python bench/encoder_window.py`
     sys.path.insert(0, str(ROOT))
 
 from bench.caption_latency import BENCH_DIR, lecture_audio, load_sentences  # noqa: E402
+from hearus_testkit.engines import CountingEngine  # noqa: E402
+from hearus_testkit.speech import synthesize  # noqa: E402
 from ml.asr import SAMPLE_RATE, DecodingOptions, FloatAudio, WhisperEngine  # noqa: E402
 from ml.audio import pcm16_to_float32  # noqa: E402
 from ml.metrics import character_error_rate, word_error_rate  # noqa: E402
 from ml.offline import transcribe_streaming  # noqa: E402
 from ml.whisper_model import DEFAULT_MODEL_DIRNAME, prepare_whisper_model  # noqa: E402
-from tests.ml.speech import CountingEngine, synthesize  # noqa: E402
 
 KOREAN_SENTENCES = (
     "안녕하세요, 여러분. 오늘은 인공지능 수업의 세 번째 시간입니다.",

@@ -25,6 +25,8 @@ from pytest_django import Settings
 import ml.offline
 from captions.models import TranscriptSegment
 from captions.services import lecture_group
+from hearus_testkit.speech import synthesize_wav
+from hearus_testkit.texts import ENGLISH_TEXT
 from lectures import recordings, tasks
 from lectures.models import Lecture
 from lectures.recordings import _storage
@@ -34,7 +36,6 @@ from ml.metrics import word_error_rate
 from ml.offline import chunk_bounds
 from tests.captions.conftest import Socket, viewer_path
 from tests.conftest import World, client_for
-from tests.ml.speech import ENGLISH_TEXT, synthesize_wav
 from tests.ml.test_media import encode
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -1,11 +1,12 @@
 """Headless Chromium (Debian's package, never a downloaded browser) driven by Playwright."""
 
 import os
-import shutil
 from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import Browser, Page, Playwright, sync_playwright
+
+from hearus_testkit.tools import require_tool
 
 CHROMIUM = os.environ.get("HEARUS_CHROMIUM", "/usr/bin/chromium")
 # Without these, Chromium tries to reach Google's services through a network it cannot reach.
@@ -30,10 +31,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 def playwright() -> Iterator[Playwright]:
     """Per module: Playwright's sync API keeps an event loop running in this thread, which
     the asyncio tests of other modules must not find there."""
-    if not shutil.which(CHROMIUM):
-        if os.environ.get("HEARUS_REQUIRE_TOOLS") == "1":
-            pytest.fail(f"{CHROMIUM} is missing and HEARUS_REQUIRE_TOOLS=1")
-        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
+    require_tool(CHROMIUM, "apt-get install chromium")
     # Playwright's sync API keeps an event loop in this thread while it runs; the tests' own ORM
     # calls only set up and flush data, never race the server, so Django's guard stands down.
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"

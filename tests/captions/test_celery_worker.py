@@ -13,12 +13,13 @@ from pytest_django import Settings
 
 from captions.models import TranscriptSegment
 from hearus_site.celery import app
+from hearus_testkit import ROOT
+from hearus_testkit.texts import LECTURE
 from lectures.models import Keyword, Lecture, Summary
 from lectures.services import lecture_end
 from tests import daphne_server
 from tests.captions.conftest import Socket, viewer_path
 from tests.conftest import World
-from tests.notes.lecture_text import LECTURE
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -44,7 +45,7 @@ def worker(tmp_path: Path, settings: Settings, monkeypatch: pytest.MonkeyPatch) 
     with log.open("wb") as output:
         process = subprocess.Popen(
             [*command, *options],
-            cwd=daphne_server.ROOT,
+            cwd=ROOT,
             env=env,
             stdout=output,
             stderr=subprocess.STDOUT,

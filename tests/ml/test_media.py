@@ -8,10 +8,10 @@ import av
 import numpy as np
 import pytest
 
+from hearus_testkit.speech import synthesize_wav
 from ml.asr import SAMPLE_RATE, FloatAudio
 from ml.audio import read_wav
 from ml.media import EXTENSIONS, MediaError, decode_media, sniff_media_type
-from tests.ml.speech import synthesize_wav
 
 CLIP_TEXT = "Captions for every student, in every lecture."
 

@@ -8,11 +8,11 @@ from django.db import OperationalError
 
 from captions.models import TranscriptSegment
 from captions.services import segment_append
+from hearus_testkit.texts import LECTURE
 from lectures import notes, tasks
 from lectures.models import Keyword, Lecture, Summary
 from lectures.services import lecture_end
 from tests.conftest import World
-from tests.notes.lecture_text import LECTURE
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

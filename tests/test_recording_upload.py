@@ -25,6 +25,7 @@ from pytest_django import Settings
 import ml.offline
 from captions.models import TranscriptSegment
 from captions.services import lecture_group
+from hearus_testkit.encoding import encode
 from hearus_testkit.speech import synthesize_wav
 from hearus_testkit.texts import ENGLISH_TEXT
 from lectures import recordings, tasks
@@ -36,7 +37,6 @@ from ml.metrics import word_error_rate
 from ml.offline import chunk_bounds
 from tests.captions.conftest import Socket, viewer_path
 from tests.conftest import World, client_for
-from tests.ml.test_media import encode
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

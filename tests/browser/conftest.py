@@ -4,6 +4,7 @@ import os
 from collections.abc import Iterator
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 
 from hearus_testkit.tools import require_tool
@@ -19,6 +20,8 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+WCAG_AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
+AXE = Axe()
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -61,3 +64,9 @@ def logged_in_page(
     page.click("main button[type=submit]")
     page.wait_for_url(f"{base_url}/dashboard/")
     return page
+
+
+def assert_no_violations(page: Page) -> None:
+    """axe-core finds no WCAG 2.1 AA violation on the page as it is now."""
+    results = AXE.run(page, options=WCAG_AA)
+    assert results.violations_count == 0, f"{page.url}\n{results.generate_report()}"

@@ -36,11 +36,31 @@ class ViewerLog:
     first_partial: float | None = None
     closed: str = ""  # why the socket closed before the bench closed it
     closing: bool = False
+    pending_display: float | None = None  # first non-empty partial since the last final
 
     @property
     def max_seq(self) -> int:
         seqs = [receipt.seq for receipt in self.receipts] + self.snapshot_seqs
         return max(seqs, default=0)
+
+    def record(self, message: dict[str, Any], now: float) -> None:
+        """One message from the server, arrived at `now` (time.monotonic())."""
+        kind = message.get("type")
+        if kind == "final":
+            first = self.pending_display if self.pending_display is not None else now
+            self.receipts.append(
+                Receipt(message["seq"], message["start_ms"], message["end_ms"], now, first)
+            )
+            self.pending_display = None
+        elif kind == "partial":
+            self.partials += 1
+            if message.get("text"):
+                if self.pending_display is None:
+                    self.pending_display = now
+                if self.first_partial is None:
+                    self.first_partial = now
+        elif kind == "snapshot":
+            self.snapshot_seqs += [item["seq"] for item in message["finals"]]
 
 
 @dataclass
@@ -75,27 +95,10 @@ async def open_socket(base_url: str, path: str, cookie: str) -> ClientConnection
 
 
 async def read_viewer(ws: ClientConnection, log: ViewerLog) -> None:
-    pending_display: float | None = None
     try:
         async for raw in ws:
             now = time.monotonic()
-            message = json.loads(raw)
-            kind = message.get("type")
-            if kind == "final":
-                first = pending_display if pending_display is not None else now
-                log.receipts.append(
-                    Receipt(message["seq"], message["start_ms"], message["end_ms"], now, first)
-                )
-                pending_display = None
-            elif kind == "partial":
-                log.partials += 1
-                if message.get("text"):
-                    if pending_display is None:
-                        pending_display = now
-                    if log.first_partial is None:
-                        log.first_partial = now
-            elif kind == "snapshot":
-                log.snapshot_seqs += [item["seq"] for item in message["finals"]]
+            log.record(json.loads(raw), now)
     except ConnectionClosed as closed:
         if not log.closing:
             log.closed = f"closed: {closed}"

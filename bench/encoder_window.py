@@ -6,7 +6,7 @@ Both lectures are streamed through `ml.offline.transcribe_streaming` (the live p
 `StreamingTranscriber`, as fast as the CPU allows) once per window setting
 (`DecodingOptions.min_encoder_window_s`, the server's `WHISPER_LIVE_ENCODER_WINDOW_S`):
 
-- English: the minute of espeak-ng speech that `bench/caption_latency.py` streams (WER);
+- English: the minute of espeak-ng speech that `bench/caption_latency` streams (WER);
 - Korean: ten lecture sentences spoken by espeak-ng's Korean voice (CER). Whisper base reads
   espeak's Korean badly (CER near 0.9 with the stock window), so this column is a check for
   loops and gross regressions, not an accuracy measurement.
@@ -34,13 +34,15 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run as `python bench/encoder_window.py`
     sys.path.insert(0, str(ROOT))
 
-from bench.caption_latency import BENCH_DIR, lecture_audio, load_sentences  # noqa: E402
+from bench.caption_latency import BENCH_DIR  # noqa: E402
+from bench.caption_latency.lecture import lecture_audio, load_sentences  # noqa: E402
+from hearus_testkit.engines import CountingEngine  # noqa: E402
+from hearus_testkit.speech import synthesize  # noqa: E402
 from ml.asr import SAMPLE_RATE, DecodingOptions, FloatAudio, WhisperEngine  # noqa: E402
 from ml.audio import pcm16_to_float32  # noqa: E402
 from ml.metrics import character_error_rate, word_error_rate  # noqa: E402
 from ml.offline import transcribe_streaming  # noqa: E402
 from ml.whisper_model import DEFAULT_MODEL_DIRNAME, prepare_whisper_model  # noqa: E402
-from tests.ml.speech import CountingEngine, synthesize  # noqa: E402
 
 KOREAN_SENTENCES = (
     "안녕하세요, 여러분. 오늘은 인공지능 수업의 세 번째 시간입니다.",

@@ -12,7 +12,7 @@ be that analyser's alone), which measures:
 - peak memory: the child's maximum resident set size (resource.getrusage, Linux KiB) after the
   imports, after start-up and at the end; for Okt this includes the JVM (konlpy starts it with
   -Xmx1024m).
-The lecture is the tests' synthetic one (tests/ml/test_keywords.py): about 40 Korean lecture
+The lecture is the tests' synthetic one (hearus_testkit/texts.py): about 40 Korean lecture
 sentences on AI, machine learning and search, recombined at random (seed 0) into caption segments.
 """
 
@@ -56,7 +56,7 @@ def measure(analyzer_name: str, sentences: int, repeat: int) -> dict[str, Any]:
     loaded = time.perf_counter()
     rss_loaded = peak_rss_mib()
 
-    from tests.ml.test_keywords import synthetic_lecture
+    from hearus_testkit.texts import synthetic_lecture
 
     lecture = synthetic_lecture(sentences)
     counted = sum(len(analyzer.sentences(text)) for _, text in lecture)

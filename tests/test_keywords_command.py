@@ -9,6 +9,8 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from tests.ml.conftest import okt_or_skip
+
 TRANSCRIPT = """\
 오늘은 인공 지능과 기계 학습의 관계를 이야기하겠습니다.
 기계 학습은 데이터에서 규칙을 찾는 인공지능의 한 분야입니다. 신경망은 기계 학습 모델입니다.
@@ -48,8 +50,6 @@ def test_prints_a_ranked_table(transcript: Path) -> None:
 
 
 def test_okt_gives_a_table_too(transcript: Path) -> None:
-    from tests.ml.test_keywords import okt_or_skip
-
     okt_or_skip()
     lines = run(str(transcript), "--analyzer", "okt", "--top", "5").splitlines()
     assert len(lines) == 6

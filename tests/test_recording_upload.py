@@ -26,6 +26,9 @@ import ml.offline
 from captions.models import TranscriptSegment
 from classroom import recordings
 from classroom.recordings import _storage
+from hearus_testkit.encoding import encode
+from hearus_testkit.speech import synthesize_wav
+from hearus_testkit.texts import ENGLISH_TEXT
 from lectures.events import lecture_group
 from lectures.models import Lecture
 from ml.asr import SAMPLE_RATE
@@ -34,8 +37,6 @@ from ml.metrics import word_error_rate
 from ml.offline import chunk_bounds
 from tests.captions.conftest import Socket, viewer_path
 from tests.conftest import World, client_for
-from tests.ml.speech import ENGLISH_TEXT, synthesize_wav
-from tests.ml.test_media import encode
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

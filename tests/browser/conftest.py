@@ -1,11 +1,13 @@
 """Headless Chromium (Debian's package, never a downloaded browser) driven by Playwright."""
 
 import os
-import shutil
 from collections.abc import Iterator
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Page, Playwright, sync_playwright
+
+from hearus_testkit.tools import require_tool
 
 CHROMIUM = os.environ.get("HEARUS_CHROMIUM", "/usr/bin/chromium")
 # Without these, Chromium tries to reach Google's services through a network it cannot reach.
@@ -18,6 +20,8 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+WCAG_AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
+AXE = Axe()
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -30,10 +34,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 def playwright() -> Iterator[Playwright]:
     """Per module: Playwright's sync API keeps an event loop running in this thread, which
     the asyncio tests of other modules must not find there."""
-    if not shutil.which(CHROMIUM):
-        if os.environ.get("HEARUS_REQUIRE_TOOLS") == "1":
-            pytest.fail(f"{CHROMIUM} is missing and HEARUS_REQUIRE_TOOLS=1")
-        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
+    require_tool(CHROMIUM, "apt-get install chromium")
     # Playwright's sync API keeps an event loop in this thread while it runs; the tests' own ORM
     # calls only set up and flush data, never race the server, so Django's guard stands down.
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
@@ -63,3 +64,9 @@ def logged_in_page(
     page.click("main button[type=submit]")
     page.wait_for_url(f"{base_url}/dashboard/")
     return page
+
+
+def assert_no_violations(page: Page) -> None:
+    """axe-core finds no WCAG 2.1 AA violation on the page as it is now."""
+    results = AXE.run(page, options=WCAG_AA)
+    assert results.violations_count == 0, f"{page.url}\n{results.generate_report()}"

@@ -4,19 +4,10 @@ work from the keyboard. Checked in Korean, the default interface language."""
 from typing import Any
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Page
 
-from tests.browser.conftest import logged_in_page
+from tests.browser.conftest import assert_no_violations, logged_in_page
 from tests.conftest import PASSWORD, World
-
-WCAG_AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
-AXE = Axe()
-
-
-def assert_no_violations(page: Page) -> None:
-    results = AXE.run(page, options=WCAG_AA)
-    assert results.violations_count == 0, f"{page.url}\n{results.generate_report()}"
 
 
 def page_urls(world: World) -> dict[str, str]:

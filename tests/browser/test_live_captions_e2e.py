@@ -10,12 +10,13 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import Browser, Playwright, expect
 
+from hearus_testkit.speech import pcm16, silence, synthesize
+from hearus_testkit.texts import ENGLISH_TEXT
 from lectures.models import Lecture
 from ml.metrics import word_error_rate
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, logged_in_page
 from tests.conftest import PASSWORD, World
 from tests.daphne_server import daphne_server
-from tests.ml.speech import ENGLISH_TEXT, pcm16, silence, synthesize
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

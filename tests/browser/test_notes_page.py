@@ -7,8 +7,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from captions.models import TranscriptSegment
 from lectures.models import Keyword, Lecture, Summary
-from tests.browser.conftest import logged_in_page
-from tests.browser.test_accessibility import assert_no_violations
+from tests.browser.conftest import assert_no_violations, logged_in_page
 from tests.conftest import PASSWORD, World
 
 LINES = [

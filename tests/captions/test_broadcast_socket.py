@@ -11,12 +11,13 @@ from channels.db import database_sync_to_async
 
 from captions.models import TranscriptSegment
 from captions.protocol import MAX_FRAME_BYTES, CloseCode
+from hearus_testkit.speech import pcm16, silence, synthesize
+from hearus_testkit.texts import ENGLISH_TEXT
 from lectures.models import Lecture
 from lectures.services import lecture_end
 from ml.metrics import word_error_rate
 from tests.captions.conftest import Socket, broadcast_path, viewer_path
 from tests.conftest import World
-from tests.ml.speech import ENGLISH_TEXT, pcm16, silence, synthesize
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

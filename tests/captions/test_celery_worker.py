@@ -16,12 +16,13 @@ from pytest_django import Settings
 from captions.models import TranscriptSegment
 from classroom import recovery
 from hearus_site.celery import app
+from hearus_testkit import ROOT
+from hearus_testkit.texts import LECTURE
 from lectures.models import Keyword, Lecture, Summary
 from lectures.services import lecture_end
 from tests import daphne_server
 from tests.captions.conftest import Socket, viewer_path
 from tests.conftest import World
-from tests.notes.lecture_text import LECTURE
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -48,7 +49,7 @@ class Worker:
         with self.log.open("ab") as output:
             self.process = subprocess.Popen(
                 [*command, *options, "-l", "INFO"],
-                cwd=daphne_server.ROOT,
+                cwd=ROOT,
                 env=env,
                 stdout=output,
                 stderr=subprocess.STDOUT,
@@ -106,7 +107,7 @@ def worker(tmp_path: Path, settings: Settings, monkeypatch: pytest.MonkeyPatch) 
     with log.open("wb") as output:
         process = subprocess.Popen(
             [*command, *options],
-            cwd=daphne_server.ROOT,
+            cwd=ROOT,
             env=env,
             stdout=output,
             stderr=subprocess.STDOUT,

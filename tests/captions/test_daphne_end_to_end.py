@@ -16,11 +16,12 @@ from websockets.typing import Origin
 
 from captions.models import TranscriptSegment
 from captions.protocol import MAX_FRAME_BYTES, CloseCode
+from hearus_testkit.speech import pcm16, silence, synthesize
+from hearus_testkit.texts import ENGLISH_TEXT
 from ml.metrics import word_error_rate
 from tests.captions.conftest import session_cookie
 from tests.conftest import World
 from tests.daphne_server import daphne_server
-from tests.ml.speech import ENGLISH_TEXT, pcm16, silence, synthesize
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -16,11 +16,12 @@ from prometheus_client import REGISTRY
 
 from captions.drain import SERVICE_RESTART, drain_broadcasts
 from captions.models import TranscriptSegment
+from hearus_testkit.daphne import free_port
+from hearus_testkit.speech import pcm16, silence, synthesize
+from hearus_testkit.texts import ENGLISH_TEXT
 from lectures.models import Lecture
 from tests.captions.conftest import Socket, broadcast_path
 from tests.conftest import World
-from tests.daphne_server import free_port
-from tests.ml.speech import ENGLISH_TEXT, pcm16, silence, synthesize
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 START = {"type": "start", "sample_rate": 16000, "format": "pcm_s16le", "language": "en"}

@@ -5,10 +5,10 @@ from channels.db import database_sync_to_async
 from pytest_django import Settings
 
 from captions.services import segment_append
+from hearus_testkit.texts import LECTURE
 from lectures.models import Keyword, Lecture
 from tests.captions.conftest import Socket, viewer_path
 from tests.conftest import World
-from tests.notes.lecture_text import LECTURE
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -16,11 +16,12 @@ from django.test import override_settings
 from websockets.sync.client import ClientConnection
 
 from captions.services import segment_append
+from hearus_testkit.daphne import free_port
 from lectures.models import Lecture
 from tests.captions.conftest import session_cookie
 from tests.captions.test_daphne_end_to_end import START, open_socket
 from tests.conftest import World
-from tests.daphne_server import daphne_server, free_port
+from tests.daphne_server import daphne_server
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),

@@ -16,9 +16,10 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from captions.management.commands.transcribe import Command
+from hearus_testkit.speech import synthesize_wav
+from hearus_testkit.texts import ENGLISH_TEXT, KOREAN_TEXT
 from ml.caption_filters import has_repetition_loop, is_hallucination
 from ml.metrics import word_error_rate
-from tests.ml.speech import ENGLISH_TEXT, KOREAN_TEXT, synthesize_wav
 
 HANGUL = re.compile(r"[\uac00-\ud7a3]")
 

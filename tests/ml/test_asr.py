@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 import ml.asr as asr
+from hearus_testkit.speech import Speech
 from ml.asr import (
     DecodingOptions,
     WhisperEngine,
@@ -20,7 +21,6 @@ from ml.asr import (
     run_in_asr_thread,
 )
 from ml.metrics import character_error_rate, word_error_rate
-from tests.ml.speech import Speech
 
 HANGUL = re.compile(r"[\uac00-\ud7a3]")
 THAI = re.compile(r"[\u0e00-\u0e7f]")

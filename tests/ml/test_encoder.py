@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from hearus_testkit import MODEL_CACHE_DIR
 from ml.encoder import (
     DEFAULT_ENCODER_DIRNAME,
     EncoderAssemblyError,
@@ -24,7 +25,6 @@ from ml.encoder import (
     verify_encoder_folder,
 )
 from ml.model_folders import MANIFEST_NAME
-from tests.ml.conftest import MODEL_CACHE_DIR
 
 
 @pytest.fixture(scope="module")

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import torch
 
+from hearus_testkit import MODEL_CACHE_DIR
 from ml.encoder import DEFAULT_ENCODER_DIRNAME, SentenceEncoder, get_encoder, prepare_e5_encoder
 from ml.summarizer import (
     WINDOW,
@@ -23,7 +24,6 @@ from ml.summarizer import (
     summary_length,
     textrank_summary,
 )
-from tests.ml.conftest import MODEL_CACHE_DIR
 
 WEIGHTS = Path(__file__).resolve().parents[2] / "ml" / "weights"
 LSTM_HEAD = WEIGHTS / "summarizer-lstm.safetensors"

@@ -9,10 +9,10 @@ from django.db import OperationalError
 from captions.models import TranscriptSegment
 from captions.services import segment_append
 from classroom import notes
+from hearus_testkit.texts import LECTURE
 from lectures.models import Keyword, Lecture, Summary
 from lectures.services import lecture_end
 from tests.conftest import World
-from tests.notes.lecture_text import LECTURE
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -8,9 +8,9 @@ from django.utils import timezone
 
 from captions.models import TranscriptSegment
 from classroom import recovery
+from hearus_testkit.texts import LECTURE
 from lectures.models import Lecture, Summary
 from tests.conftest import World, client_for
-from tests.notes.lecture_text import LECTURE
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -1,0 +1,18 @@
+"""Wrappers around the real Whisper engine."""
+
+from ml.asr import FloatAudio, TranscribedSegment, WhisperEngine
+
+
+class CountingEngine:
+    """Wraps a real engine and counts its calls (to prove VAD kept silence away from it, or to
+    report how many transcriptions a stream needed)."""
+
+    def __init__(self, inner: WhisperEngine) -> None:
+        self.inner = inner
+        self.calls = 0
+
+    def transcribe(
+        self, audio: FloatAudio, *, language: str, prompt: str | None
+    ) -> list[TranscribedSegment]:
+        self.calls += 1
+        return self.inner.transcribe(audio, language=language, prompt=prompt)

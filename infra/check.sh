@@ -3,7 +3,8 @@
 #   1. shellcheck on every shell script of the repository;
 #   2. terraform fmt -check -recursive, and a python-hcl2 parse of every .tf file;
 #   3. terraform validate of each module whose providers are all in a local filesystem mirror
-#      (never downloaded); the others are skipped, saying which provider is missing;
+#      (never downloaded), and `terraform test` (mocked providers: plans, no account) of those
+#      with a tests/ folder; the others are skipped, saying which provider is missing;
 #   4. every Kustomize overlay rendered and validated strictly against the Kubernetes version
 #      Terraform deploys, custom resources against infra/schemas/;
 #   5. checkov on the Terraform, the rendered manifests and the Dockerfile.
@@ -128,6 +129,14 @@ EOF
       echo "ok: $module (providers: $providers)"
     else
       fail "terraform validate $module"
+    fi
+    if [ -d "$work/tests" ]; then
+      if (cd "$work" && TF_CLI_CONFIG_FILE=/dev/null TF_DATA_DIR="$work/.terraform" \
+            terraform test -no-color); then
+        echo "ok: terraform test $module"
+      else
+        fail "terraform test $module"
+      fi
     fi
     rm -rf "$work"
   done < <(find infra/terraform -name '*.tf' -not -path '*/.terraform/*' -printf '%h\n' | sort -u)

@@ -59,9 +59,27 @@ base_image() {
   fi
   # This machine's pip settings (its local wheels and index) and certificate authorities (a
   # proxy that re-signs TLS, where there is one), so the build installs as here.
-  if [ -f /etc/pip.conf ]; then cp /etc/pip.conf "$BASE_ROOT/etc/pip.conf"; fi
+  python3 - "$BASE_ROOT/etc/pip.conf" <<'EOF'
+import configparser, os, subprocess, sys
+# pip's effective global settings here (every config file, then PIP_* variables), as one file.
+settings = configparser.ConfigParser()
+settings["global"] = {}
+listed = subprocess.run([sys.executable, "-m", "pip", "config", "list"], capture_output=True, text=True)
+for line in listed.stdout.splitlines():
+    key, _, value = line.partition("=")
+    section, _, name = key.partition(".")
+    if section == "global":
+        settings["global"][name] = value.strip("'\"")
+settings["global"].pop("constraint", None)  # this machine's own pins; the image has its lock
+for name in ("find-links", "cert", "index-url", "trusted-host"):
+    value = os.environ.get("PIP_" + name.upper().replace("-", "_"))
+    if value:
+        settings["global"][name] = value
+with open(sys.argv[1], "w") as handle:
+    settings.write(handle)
+EOF
   cp /etc/ssl/certs/ca-certificates.crt "$BASE_ROOT/etc/ssl/certs/ca-certificates.crt"
-  tar -C "$BASE_ROOT" -c . | "${podman[@]}" import --change 'CMD ["python3"]' - "$BASE" >/dev/null
+  tar -C "$BASE_ROOT" -c . | "${podman[@]}" import -q --change 'CMD ["python3"]' - "$BASE" >/dev/null
 }
 
 # -- the build --------------------------------------------------------------------------------
@@ -110,12 +128,13 @@ cp infra/docker/smoke_check.py "$work/in/"
 chmod -R a+rX "$work/in"
 
 secret=$(head -c 48 /dev/urandom | base64 | tr -d '\n/+')
+tmpfs_options=rw,size=512m,mode=1777
 run_args=(
-  --network host --read-only --tmpfs /tmp:rw,size=512m,mode=1777
+  --network host --read-only --tmpfs "/tmp:$tmpfs_options"
   --cap-drop ALL --security-opt no-new-privileges
   -v "$work/media:/var/lib/hearus/media" -v "$work/in:/smoke:ro"
   -e SECRET_KEY="$secret" -e DATABASE_URL="$DATABASE_URL" -e REDIS_URL="$REDIS_URL"
-  -e ALLOWED_HOSTS=127.0.0.1,localhost -e SECURE_SSL_REDIRECT=false -e LOG_LEVEL=WARNING
+  -e "ALLOWED_HOSTS=127.0.0.1,localhost" -e SECURE_SSL_REDIRECT=false -e LOG_LEVEL=WARNING
 )
 
 say "1. who runs it, and the root file system"

@@ -5,8 +5,9 @@
 Kubernetes' own kinds are checked by kubernetes-validate (schemas shipped in the package) in
 strict mode, against the Kubernetes version that Terraform deploys (variable
 `kubernetes_version` in infra/terraform/variables.tf). ServiceMonitor, PrometheusRule,
-NodePool, EC2NodeClass and ExternalSecret are checked against infra/schemas/. A kind known to neither fails. With --out, the
-rendered overlays are written there (infra/check.sh scans them with checkov).
+NodePool, EC2NodeClass and ExternalSecret are checked against infra/schemas/. A kind known to
+neither fails. With --out, the rendered overlays are written there (infra/check.sh scans them
+with checkov).
 
 Runs in the infra virtual environment (infra/requirements-check.txt), not the application's.
 """

@@ -7,7 +7,8 @@
 #      with a tests/ folder; the others are skipped, saying which provider is missing;
 #   4. every Kustomize overlay rendered and validated strictly against the Kubernetes version
 #      Terraform deploys, custom resources against infra/schemas/;
-#   5. checkov on the Terraform, the rendered manifests and the Dockerfile.
+#   5. checkov on the Terraform, the rendered manifests and the Dockerfile; hadolint on every
+#      Dockerfile.
 # The tools live in .venv-infra/ (infra/requirements-check.txt, pinned by
 # infra/requirements-check.lock): checkov's dependencies conflict with the application's.
 # A missing terraform or kubectl binary skips its step with a message; everything else failing
@@ -166,6 +167,18 @@ check_security() {
   fi
 }
 
+check_dockerfiles() {
+  step "hadolint"
+  local files=()
+  while IFS= read -r -d '' file; do files+=("$file"); done < <(
+    git ls-files -z --cached --others --exclude-standard -- 'infra/docker/Dockerfile*')
+  if "$VENV/bin/hadolint" "${files[@]}"; then
+    echo "ok: ${files[*]}"
+  else
+    fail "hadolint"
+  fi
+}
+
 ensure_venv
 RENDERED=$(mktemp -d)
 trap 'rm -rf "$RENDERED"' EXIT
@@ -174,6 +187,7 @@ check_terraform_format
 check_terraform_validate
 check_manifests || true
 check_security
+check_dockerfiles
 
 step "summary"
 for item in "${skipped[@]}"; do echo "skipped: $item"; done

@@ -95,11 +95,12 @@ resource "aws_iam_role" "karpenter_controller" {
   tags               = var.tags
 }
 
-# The controller policy of Karpenter 1.x's getting-started guide (cloudformation.yaml of
-# aws/karpenter-provider-aws, website/content/en/docs/getting-started/getting-started-with-karpenter,
-# compared statement by statement; docs/decisions.md): the same statements with the same
-# conditions, written here as one inline policy. Only difference: the KMS statement at the end,
-# because the nodes' volumes are encrypted with this deployment's key.
+# The controller policy of Karpenter's getting-started guide at v1.11.1 (the chart version,
+# variable karpenter_version): cloudformation.yaml of aws/karpenter-provider-aws,
+# website/content/en/docs/getting-started/getting-started-with-karpenter, compared statement by
+# statement after substituting the parameters (docs/decisions.md): the same statements with the
+# same conditions, as one inline policy. Only addition: the KMS statement at the end, because
+# the nodes' volumes are encrypted with this deployment's key. Compare again on a chart upgrade.
 locals {
   karpenter_region_arn = "arn:${local.partition}:ec2:${local.region}"
   karpenter_cluster_tag = {
@@ -136,6 +137,7 @@ resource "aws_iam_role_policy" "karpenter_controller" {
           "${local.karpenter_region_arn}:*:security-group/*",
           "${local.karpenter_region_arn}:*:subnet/*",
           "${local.karpenter_region_arn}:*:capacity-reservation/*",
+          "${local.karpenter_region_arn}:*:placement-group/*",
         ]
       },
       {
@@ -268,7 +270,8 @@ resource "aws_iam_role_policy" "karpenter_controller" {
         Action = [
           "ec2:DescribeCapacityReservations", "ec2:DescribeImages", "ec2:DescribeInstances",
           "ec2:DescribeInstanceTypeOfferings", "ec2:DescribeInstanceTypes", "ec2:DescribeLaunchTemplates",
-          "ec2:DescribeSecurityGroups", "ec2:DescribeSpotPriceHistory", "ec2:DescribeSubnets",
+          "ec2:DescribePlacementGroups", "ec2:DescribeSecurityGroups", "ec2:DescribeSpotPriceHistory",
+          "ec2:DescribeSubnets",
         ]
         Resource  = "*"
         Condition = { StringEquals = { "aws:RequestedRegion" = local.region } }

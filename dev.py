@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -23,6 +24,8 @@ BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
 INSTALL_STAMP = VENV / ".hearus-installed"
 LOCK = ROOT / "requirements.lock"  # transitive pins, used as pip constraints
+# requirements.lock pins torch's CPU build (torch==X+cpu), which PyPI does not serve.
+TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
 
 
 def say(message: str) -> None:
@@ -41,6 +44,17 @@ def ensure_venv() -> None:
         run(sys.executable, "-m", "venv", VENV)
 
 
+def torch_index_args() -> list[str]:
+    """PyTorch's CPU index as an extra index, when it can be reached (a machine without it, whose
+    pip finds the wheel elsewhere, e.g. on local disk, would otherwise retry it for every
+    package)."""
+    try:
+        socket.create_connection(("download.pytorch.org", 443), timeout=5).close()
+    except OSError:
+        return []
+    return ["--extra-index-url", TORCH_CPU_INDEX]
+
+
 def ensure_dependencies() -> None:
     """Install the pinned dependencies, again only when pyproject.toml has changed."""
     wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes() + LOCK.read_bytes()).hexdigest()
@@ -48,7 +62,7 @@ def ensure_dependencies() -> None:
         return
     say("Installing the pinned dependencies (first run only)")
     run(PYTHON, "-m", "pip", "install", "--quiet", "--upgrade", "pip")
-    run(PYTHON, "-m", "pip", "install", "--quiet", "-c", LOCK, "-e", ".[dev]")
+    run(PYTHON, "-m", "pip", "install", "--quiet", *torch_index_args(), "-c", LOCK, "-e", ".[dev]")
     INSTALL_STAMP.write_text(wanted)
 
 

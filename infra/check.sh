@@ -3,10 +3,12 @@
 #   1. shellcheck on every shell script of the repository;
 #   2. terraform fmt -check -recursive, and a python-hcl2 parse of every .tf file;
 #   3. terraform validate of each module whose providers are all in a local filesystem mirror
-#      (never downloaded); the others are skipped, saying which provider is missing;
+#      (never downloaded), and `terraform test` (mocked providers: plans, no account) of those
+#      with a tests/ folder; the others are skipped, saying which provider is missing;
 #   4. every Kustomize overlay rendered and validated strictly against the Kubernetes version
 #      Terraform deploys, custom resources against infra/schemas/;
-#   5. checkov on the Terraform, the rendered manifests and the Dockerfile.
+#   5. checkov on the Terraform, the rendered manifests and the Dockerfile; hadolint on every
+#      Dockerfile.
 # The tools live in .venv-infra/ (infra/requirements-check.txt, pinned by
 # infra/requirements-check.lock): checkov's dependencies conflict with the application's.
 # A missing terraform or kubectl binary skips its step with a message; everything else failing
@@ -129,6 +131,14 @@ EOF
     else
       fail "terraform validate $module"
     fi
+    if [ -d "$work/tests" ]; then
+      if (cd "$work" && TF_CLI_CONFIG_FILE=/dev/null TF_DATA_DIR="$work/.terraform" \
+            terraform test -no-color); then
+        echo "ok: terraform test $module"
+      else
+        fail "terraform test $module"
+      fi
+    fi
     rm -rf "$work"
   done < <(find infra/terraform -name '*.tf' -not -path '*/.terraform/*' -printf '%h\n' | sort -u)
 }
@@ -157,6 +167,18 @@ check_security() {
   fi
 }
 
+check_dockerfiles() {
+  step "hadolint"
+  local files=()
+  while IFS= read -r -d '' file; do files+=("$file"); done < <(
+    git ls-files -z --cached --others --exclude-standard -- 'infra/docker/Dockerfile*')
+  if "$VENV/bin/hadolint" "${files[@]}"; then
+    echo "ok: ${files[*]}"
+  else
+    fail "hadolint"
+  fi
+}
+
 ensure_venv
 RENDERED=$(mktemp -d)
 trap 'rm -rf "$RENDERED"' EXIT
@@ -165,6 +187,7 @@ check_terraform_format
 check_terraform_validate
 check_manifests || true
 check_security
+check_dockerfiles
 
 step "summary"
 for item in "${skipped[@]}"; do echo "skipped: $item"; done

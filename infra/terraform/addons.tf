@@ -60,6 +60,38 @@ locals {
   }
 }
 
+# External Secrets: copies the deployment's secrets from Secrets Manager into Kubernetes Secrets
+# (the app's hearus-secrets: infra/k8s/overlays/prod/external-secrets.yaml; Grafana's admin
+# password: charts/cluster-secrets). Its role: modules/platform/secrets.tf.
+resource "helm_release" "external_secrets" {
+  name       = "external-secrets"
+  namespace  = "kube-system"
+  repository = "https://charts.external-secrets.io"
+  chart      = "external-secrets"
+  version    = var.external_secrets_version
+  wait       = true
+  values = [yamlencode({
+    installCRDs    = true
+    serviceAccount = { name = "external-secrets" }
+    nodeSelector   = { "hearus.io/role" = "system" }
+    webhook        = { nodeSelector = { "hearus.io/role" = "system" } }
+    certController = { nodeSelector = { "hearus.io/role" = "system" } }
+  })]
+  depends_on = [module.platform]
+}
+
+resource "helm_release" "cluster_secrets" {
+  name             = "cluster-secrets"
+  namespace        = "monitoring"
+  create_namespace = true
+  chart            = "${path.module}/charts/cluster-secrets"
+  values = [yamlencode({
+    region            = var.region
+    grafanaSecretName = module.platform.grafana_secret_name
+  })]
+  depends_on = [helm_release.external_secrets]
+}
+
 resource "helm_release" "kube_prometheus_stack" {
   name             = "kube-prometheus-stack"
   namespace        = "monitoring"
@@ -77,6 +109,9 @@ resource "helm_release" "kube_prometheus_stack" {
         serviceMonitorSelector                  = {}
         serviceMonitorNamespaceSelector         = {}
         podMonitorSelectorNilUsesHelmValues     = false
+        ruleSelectorNilUsesHelmValues           = false
+        ruleSelector                            = {}
+        ruleNamespaceSelector                   = {}
         retention                               = "15d"
         nodeSelector                            = { "hearus.io/role" = "system" }
         resources = {
@@ -94,10 +129,19 @@ resource "helm_release" "kube_prometheus_stack" {
         }
       }
     }
-    alertmanager = { enabled = false }
+    # Alerting rules: infra/k8s/base/alerts.yaml (PrometheusRule). Where alerts go is set in
+    # Alertmanager's configuration (docs/deploy.md step 12); until then they show in its UI.
+    alertmanager = {
+      enabled = true
+      alertmanagerSpec = {
+        nodeSelector = { "hearus.io/role" = "system" }
+        resources    = { requests = { cpu = "50m", memory = "128Mi" }, limits = { memory = "256Mi" } }
+      }
+    }
     grafana = {
-      adminPassword = var.grafana_admin_password
-      nodeSelector  = { "hearus.io/role" = "system" }
+      # The password lives in Secrets Manager only; External Secrets makes this Secret.
+      admin        = { existingSecret = "grafana-admin", userKey = "admin-user", passwordKey = "admin-password" }
+      nodeSelector = { "hearus.io/role" = "system" }
       "grafana.ini" = {
         server = {
           root_url            = "%(protocol)s://%(domain)s/grafana/"
@@ -124,7 +168,60 @@ resource "helm_release" "kube_prometheus_stack" {
       }
     }
   })]
-  depends_on = [helm_release.load_balancer_controller]
+  depends_on = [helm_release.load_balancer_controller, helm_release.cluster_secrets]
+}
+
+# The Prometheus Adapter: the custom metric the live HorizontalPodAutoscaler scales on,
+# hearus_live_lectures per pod (the gauge each Daphne process exports, hearus_site/metrics.py).
+# Resource metrics stay with metrics-server (an EKS add-on), so only custom.metrics.k8s.io is
+# served here.
+resource "helm_release" "prometheus_adapter" {
+  name       = "prometheus-adapter"
+  namespace  = "monitoring"
+  repository = "https://prometheus-community.github.io/helm-charts"
+  chart      = "prometheus-adapter"
+  version    = var.prometheus_adapter_version
+  wait       = true
+  values = [yamlencode({
+    prometheus   = { url = "http://kube-prometheus-stack-prometheus.monitoring.svc", port = 9090 }
+    nodeSelector = { "hearus.io/role" = "system" }
+    rules = {
+      default  = false
+      resource = null
+      custom = [{
+        seriesQuery = "hearus_live_lectures{namespace!=\"\",pod!=\"\"}"
+        resources = {
+          overrides = {
+            namespace = { resource = "namespace" }
+            pod       = { resource = "pod" }
+          }
+        }
+        name         = { matches = "^hearus_live_lectures$", as = "hearus_live_lectures" }
+        metricsQuery = "max(<<.Series>>{<<.LabelMatchers>>}) by (<<.GroupBy>>)"
+      }]
+    }
+  })]
+  depends_on = [helm_release.kube_prometheus_stack]
+}
+
+# GPU live nodes (gpu_live; infra/k8s/overlays/prod-gpu): the device plugin that makes
+# nvidia.com/gpu schedulable. Karpenter's AL2023 NVIDIA AMI brings the driver. Untested without
+# an AWS account.
+resource "helm_release" "nvidia_device_plugin" {
+  count      = var.gpu_live ? 1 : 0
+  name       = "nvidia-device-plugin"
+  namespace  = "kube-system"
+  repository = "https://nvidia.github.io/k8s-device-plugin"
+  chart      = "nvidia-device-plugin"
+  version    = var.nvidia_device_plugin_version
+  values = [yamlencode({
+    nodeSelector = { "karpenter.k8s.aws/instance-gpu-manufacturer" = "nvidia" }
+    tolerations = [
+      { key = "hearus.io/role", operator = "Equal", value = "live", effect = "NoSchedule" },
+      { key = "nvidia.com/gpu", operator = "Exists", effect = "NoSchedule" },
+    ]
+  })]
+  depends_on = [module.platform]
 }
 
 # Prometheus' volume (the application's classes come with its manifests, infra/k8s).

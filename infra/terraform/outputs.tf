@@ -15,7 +15,7 @@ output "app_url" {
 }
 
 output "grafana_url" {
-  description = "Grafana (user admin, password grafana_admin_password)."
+  description = "Grafana (user admin; the password: aws secretsmanager get-secret-value --secret-id <grafana_secret_name>)."
   value       = local.public_host != "" ? "https://${local.public_host}/grafana/" : ""
 }
 
@@ -30,7 +30,7 @@ output "ecr_repository_url" {
 }
 
 output "deploy_env" {
-  description = "The values infra/k8s/overlays/*/deploy.env takes (add IMAGE_TAG)."
+  description = "The values infra/k8s/overlays/prod/deploy.env takes (add IMAGE_TAG and AMI_ALIAS, docs/deploy.md step 6)."
   value = join("\n", [
     "IMAGE_REPOSITORY=${module.platform.ecr_repository_url}",
     "PUBLIC_HOST=${local.public_host}",
@@ -38,6 +38,9 @@ output "deploy_env" {
     "CLUSTER_NAME=${module.platform.cluster_name}",
     "KARPENTER_NODE_ROLE=${module.platform.karpenter_node_role_name}",
     "EFS_FILE_SYSTEM_ID=${module.platform.efs_file_system_id}",
+    "DATABASE_SECRET_ARN=${module.platform.database_secret_arn}",
+    "DJANGO_SECRET_NAME=${module.platform.django_secret_name}",
+    "ENDPOINTS_SECRET_NAME=${module.platform.endpoints_secret_name}",
     "",
   ])
 }
@@ -45,4 +48,9 @@ output "deploy_env" {
 output "region" {
   description = "AWS region of the deployment."
   value       = var.region
+}
+
+output "grafana_secret_name" {
+  description = "Secrets Manager secret with Grafana's admin password."
+  value       = module.platform.grafana_secret_name
 }

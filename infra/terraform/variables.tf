@@ -47,12 +47,12 @@ variable "node_instance_types" {
 }
 
 variable "node_ami_type" {
-  description = "AMI type of the managed node group. AL2 reached end of support in November 2025 and has no AMIs for Kubernetes 1.33+: AL2023 or Bottlerocket."
+  description = "AMI type of the managed node group. AL2 reached end of support in November 2025 and has no AMIs for Kubernetes 1.33+: AL2023 only (Karpenter's nodes are AL2023 too)."
   type        = string
   default     = "AL2023_x86_64_STANDARD"
   validation {
-    condition     = contains(["AL2023_x86_64_STANDARD", "AL2023_ARM_64_STANDARD", "BOTTLEROCKET_x86_64", "BOTTLEROCKET_ARM_64", "AL2_x86_64"], var.node_ami_type)
-    error_message = "node_ami_type must be an EKS managed node group AMI type such as AL2023_x86_64_STANDARD."
+    condition     = contains(["AL2023_x86_64_STANDARD", "AL2023_ARM_64_STANDARD"], var.node_ami_type)
+    error_message = "node_ami_type must be AL2023_x86_64_STANDARD or AL2023_ARM_64_STANDARD."
   }
 }
 
@@ -63,9 +63,15 @@ variable "node_disk_size_gb" {
 }
 
 variable "node_count" {
-  description = "Managed nodes for the system pods (the original: 2)."
+  description = "Managed nodes for the system pods (the original: 2); also the group's minimum."
   type        = number
   default     = 2
+}
+
+variable "node_max_count" {
+  description = "Most managed nodes for the system pods (the application's pods run on Karpenter's nodes)."
+  type        = number
+  default     = 4
 }
 
 variable "domain_name" {
@@ -80,35 +86,82 @@ variable "route53_zone_id" {
   default     = ""
 }
 
-variable "tls_certificate_pem" {
-  description = "Without a domain: certificate to import (PEM), e.g. self-signed (docs/deploy.md)."
+variable "certificate_arn" {
+  description = "Without a domain: ARN of a certificate imported into ACM beforehand (docs/deploy.md step 2), e.g. a self-signed one. Its key never passes through Terraform."
   type        = string
   default     = ""
-  sensitive   = true
-}
-
-variable "tls_private_key_pem" {
-  description = "Without a domain: private key of tls_certificate_pem (PEM)."
-  type        = string
-  default     = ""
-  sensitive   = true
-}
-
-variable "tls_certificate_chain_pem" {
-  description = "Without a domain: certificate chain (PEM), if any."
-  type        = string
-  default     = ""
-  sensitive   = true
-}
-
-variable "grafana_admin_password" {
-  description = "Password of Grafana's admin user."
-  type        = string
-  sensitive   = true
   validation {
-    condition     = length(var.grafana_admin_password) >= 16
-    error_message = "Use at least 16 characters for grafana_admin_password."
+    condition     = (var.domain_name == "") != (var.certificate_arn == "")
+    error_message = "Give domain_name (with route53_zone_id) or certificate_arn, exactly one of them."
   }
+}
+
+variable "support_type" {
+  description = "EKS upgrade policy: STANDARD (AWS upgrades the cluster when standard support ends) or EXTENDED (paid extended support)."
+  type        = string
+  default     = "STANDARD"
+  validation {
+    condition     = contains(["STANDARD", "EXTENDED"], var.support_type)
+    error_message = "support_type is STANDARD or EXTENDED."
+  }
+}
+
+variable "db_engine_version" {
+  description = "RDS PostgreSQL version (major.minor)."
+  type        = string
+  default     = "17.6"
+}
+
+variable "db_instance_class" {
+  description = "RDS instance class (Multi-AZ: two of them are paid)."
+  type        = string
+  default     = "db.t4g.medium"
+}
+
+variable "db_allocated_storage_gb" {
+  description = "RDS storage at creation, in GB (grows automatically up to five times)."
+  type        = number
+  default     = 50
+}
+
+variable "db_backup_retention_days" {
+  description = "Days of automated RDS backups; point-in-time recovery anywhere within them."
+  type        = number
+  default     = 14
+  validation {
+    condition     = var.db_backup_retention_days >= 7 && var.db_backup_retention_days <= 35
+    error_message = "Keep 7 to 35 days of backups."
+  }
+}
+
+variable "cache_node_type" {
+  description = "ElastiCache node type of the broker and the cache replication groups (two nodes each)."
+  type        = string
+  default     = "cache.t4g.small"
+}
+
+variable "gpu_live" {
+  description = "Install the NVIDIA device plugin for the GPU live NodePool (infra/k8s/overlays/prod-gpu). Untested without an AWS account."
+  type        = bool
+  default     = false
+}
+
+variable "external_secrets_version" {
+  description = "external-secrets Helm chart version."
+  type        = string
+  default     = "0.19.2"
+}
+
+variable "prometheus_adapter_version" {
+  description = "prometheus-adapter Helm chart version."
+  type        = string
+  default     = "5.1.0"
+}
+
+variable "nvidia_device_plugin_version" {
+  description = "nvidia-device-plugin Helm chart version (gpu_live only)."
+  type        = string
+  default     = "0.17.4"
 }
 
 variable "karpenter_version" {

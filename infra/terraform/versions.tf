@@ -1,5 +1,5 @@
 terraform {
-  required_version = ">= 1.6"
+  required_version = ">= 1.11" # write-only arguments (modules/platform/secrets.tf)
   required_providers {
     aws = {
       source  = "hashicorp/aws"
@@ -14,5 +14,9 @@ terraform {
       version = "~> 2.38"
     }
   }
-  # State stays local by default; for a team, add an S3 backend here (docs/deploy.md, step 3).
+  # The state lives in S3, encrypted with KMS, versioned, locked with S3's own lock file
+  # (use_lockfile, Terraform >= 1.10: no DynamoDB table). Bucket, key, region and key id come from
+  # backend.hcl at `terraform init -backend-config=backend.hcl` (docs/deploy.md step 3 creates
+  # the bucket; backend.hcl.example shows the file).
+  backend "s3" {}
 }

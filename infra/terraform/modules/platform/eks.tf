@@ -1,6 +1,7 @@
 # The EKS cluster: API authentication through access entries (no aws-auth ConfigMap), secrets
 # encrypted with our key, every control-plane log type on, and a managed node group for the
-# system pods: t3.large, 40 GB volumes, 2 nodes, as the original deployment had.
+# system pods (add-ons, Prometheus, Grafana): t3.large, 40 GB volumes, 2 nodes, as the original
+# deployment had. The application's pods run on Karpenter's NodePools (infra/k8s).
 
 resource "aws_iam_role" "cluster" {
   name = "${var.name}-cluster"
@@ -56,6 +57,12 @@ resource "aws_eks_cluster" "this" {
 
   enabled_cluster_log_types = ["api", "audit", "authenticator", "controllerManager", "scheduler"]
 
+  # STANDARD: when the version leaves standard support the cluster is upgraded by AWS instead
+  # of silently moving to paid extended support (EXTENDED: 6 times the hourly price).
+  upgrade_policy {
+    support_type = var.support_type
+  }
+
   tags       = merge(var.tags, { "karpenter.sh/discovery" = var.name })
   depends_on = [aws_iam_role_policy_attachment.cluster, aws_cloudwatch_log_group.cluster]
 }
@@ -93,6 +100,34 @@ resource "aws_iam_role_policy_attachment" "node" {
   policy_arn = "arn:${local.partition}:iam::aws:policy/${each.value}"
 }
 
+# The system nodes' launch template: IMDSv2 with one hop, so that pods (one hop further) never
+# reach the node role's credentials (they use EKS Pod Identity); an encrypted gp3 root volume.
+resource "aws_launch_template" "system" {
+  name_prefix            = "${var.name}-system-"
+  update_default_version = true
+  metadata_options {
+    http_endpoint               = "enabled"
+    http_tokens                 = "required"
+    http_put_response_hop_limit = 1
+    instance_metadata_tags      = "disabled"
+  }
+  block_device_mappings {
+    device_name = "/dev/xvda"
+    ebs {
+      volume_size           = var.node_disk_size_gb
+      volume_type           = "gp3"
+      encrypted             = true
+      kms_key_id            = aws_kms_key.this.arn
+      delete_on_termination = true
+    }
+  }
+  tag_specifications {
+    resource_type = "instance"
+    tags          = merge(var.tags, { Name = "${var.name}-system" })
+  }
+  tags = var.tags
+}
+
 resource "aws_eks_node_group" "system" {
   cluster_name    = aws_eks_cluster.this.name
   node_group_name = "system"
@@ -100,13 +135,18 @@ resource "aws_eks_node_group" "system" {
   subnet_ids      = aws_subnet.private[*].id
   instance_types  = var.node_instance_types
   ami_type        = var.node_ami_type
-  disk_size       = var.node_disk_size_gb
   capacity_type   = "ON_DEMAND"
 
+  launch_template {
+    id      = aws_launch_template.system.id
+    version = aws_launch_template.system.latest_version
+  }
+
+  # Karpenter adds nodes for the application; this group only grows for the system pods.
   scaling_config {
     desired_size = var.node_count
     min_size     = var.node_count
-    max_size     = var.node_count + 1
+    max_size     = var.node_max_count
   }
 
   update_config {

@@ -20,7 +20,7 @@ resource "aws_iam_role_policy_attachment" "karpenter_node" {
   for_each = toset([
     "AmazonEKSWorkerNodePolicy",
     "AmazonEKS_CNI_Policy",
-    "AmazonEC2ContainerRegistryReadOnly",
+    "AmazonEC2ContainerRegistryPullOnly",
     "AmazonSSMManagedInstanceCore",
   ])
   role       = aws_iam_role.karpenter_node.name
@@ -95,68 +95,111 @@ resource "aws_iam_role" "karpenter_controller" {
   tags               = var.tags
 }
 
-# The controller policy of Karpenter 1.x's getting-started guide, scoped to this cluster by tag
-# where EC2 allows it.
+# The controller policy of Karpenter's getting-started guide at v1.11.1 (the chart version,
+# variable karpenter_version): cloudformation.yaml of aws/karpenter-provider-aws,
+# website/content/en/docs/getting-started/getting-started-with-karpenter, compared statement by
+# statement after substituting the parameters (docs/decisions.md): the same statements with the
+# same conditions, as one inline policy. Only addition: the KMS statement at the end, because
+# the nodes' volumes are encrypted with this deployment's key. Compare again on a chart upgrade.
+locals {
+  karpenter_region_arn = "arn:${local.partition}:ec2:${local.region}"
+  karpenter_cluster_tag = {
+    "aws:RequestTag/kubernetes.io/cluster/${var.name}" = "owned"
+    "aws:RequestTag/eks:eks-cluster-name"              = var.name
+  }
+  karpenter_launched = [
+    "${local.karpenter_region_arn}:*:fleet/*",
+    "${local.karpenter_region_arn}:*:instance/*",
+    "${local.karpenter_region_arn}:*:volume/*",
+    "${local.karpenter_region_arn}:*:network-interface/*",
+    "${local.karpenter_region_arn}:*:launch-template/*",
+    "${local.karpenter_region_arn}:*:spot-instances-request/*",
+  ]
+  instance_profiles = "arn:${local.partition}:iam::${local.account_id}:instance-profile/*"
+}
+
 resource "aws_iam_role_policy" "karpenter_controller" {
+  #checkov:skip=CKV_AWS_355:Upstream's policy: the Describe* reads and pricing:GetProducts accept no resource ARN; they are limited to this region where AWS allows it.
+  #checkov:skip=CKV_AWS_290:Upstream's policy: launching and deleting are scoped by the cluster's tags, which EC2 checks on resources whose ARNs do not exist beforehand.
   name = "karpenter-controller"
   role = aws_iam_role.karpenter_controller.id
   policy = jsonencode({
     Version = "2012-10-17"
     Statement = [
+      # -- NodeLifecyclePolicy --
       {
-        Sid    = "LaunchAndTagInstances"
+        Sid    = "AllowScopedEC2InstanceAccessActions"
         Effect = "Allow"
-        Action = ["ec2:RunInstances", "ec2:CreateFleet", "ec2:CreateLaunchTemplate", "ec2:CreateTags"]
+        Action = ["ec2:RunInstances", "ec2:CreateFleet"]
         Resource = [
-          "arn:${local.partition}:ec2:${local.region}:*:fleet/*",
-          "arn:${local.partition}:ec2:${local.region}:*:instance/*",
-          "arn:${local.partition}:ec2:${local.region}:*:volume/*",
-          "arn:${local.partition}:ec2:${local.region}:*:network-interface/*",
-          "arn:${local.partition}:ec2:${local.region}:*:launch-template/*",
-          "arn:${local.partition}:ec2:${local.region}:*:spot-instances-request/*",
-          "arn:${local.partition}:ec2:${local.region}:*:capacity-reservation/*",
-          "arn:${local.partition}:ec2:${local.region}:*:subnet/*",
-          "arn:${local.partition}:ec2:${local.region}:*:security-group/*",
-          "arn:${local.partition}:ec2:${local.region}::image/*",
-          "arn:${local.partition}:ec2:${local.region}::snapshot/*",
+          "${local.karpenter_region_arn}::image/*",
+          "${local.karpenter_region_arn}::snapshot/*",
+          "${local.karpenter_region_arn}:*:security-group/*",
+          "${local.karpenter_region_arn}:*:subnet/*",
+          "${local.karpenter_region_arn}:*:capacity-reservation/*",
+          "${local.karpenter_region_arn}:*:placement-group/*",
         ]
       },
       {
-        Sid      = "DeleteOwnInstancesAndTemplates"
+        Sid      = "AllowScopedEC2LaunchTemplateAccessActions"
         Effect   = "Allow"
-        Action   = ["ec2:TerminateInstances", "ec2:DeleteLaunchTemplate"]
-        Resource = "*"
+        Action   = ["ec2:RunInstances", "ec2:CreateFleet"]
+        Resource = "${local.karpenter_region_arn}:*:launch-template/*"
         Condition = {
           StringEquals = { "aws:ResourceTag/kubernetes.io/cluster/${var.name}" = "owned" }
           StringLike   = { "aws:ResourceTag/karpenter.sh/nodepool" = "*" }
         }
       },
       {
-        Sid    = "ReadOnlyDiscovery"
+        Sid      = "AllowScopedEC2InstanceActionsWithTags"
+        Effect   = "Allow"
+        Action   = ["ec2:RunInstances", "ec2:CreateFleet", "ec2:CreateLaunchTemplate"]
+        Resource = local.karpenter_launched
+        Condition = {
+          StringEquals = local.karpenter_cluster_tag
+          StringLike   = { "aws:RequestTag/karpenter.sh/nodepool" = "*" }
+        }
+      },
+      {
+        Sid      = "AllowScopedResourceCreationTagging"
+        Effect   = "Allow"
+        Action   = "ec2:CreateTags"
+        Resource = local.karpenter_launched
+        Condition = {
+          StringEquals = merge(local.karpenter_cluster_tag, {
+            "ec2:CreateAction" = ["RunInstances", "CreateFleet", "CreateLaunchTemplate"]
+          })
+          StringLike = { "aws:RequestTag/karpenter.sh/nodepool" = "*" }
+        }
+      },
+      {
+        Sid      = "AllowScopedResourceTagging"
+        Effect   = "Allow"
+        Action   = "ec2:CreateTags"
+        Resource = "${local.karpenter_region_arn}:*:instance/*"
+        Condition = {
+          StringEquals                = { "aws:ResourceTag/kubernetes.io/cluster/${var.name}" = "owned" }
+          StringLike                  = { "aws:ResourceTag/karpenter.sh/nodepool" = "*" }
+          StringEqualsIfExists        = { "aws:RequestTag/eks:eks-cluster-name" = var.name }
+          "ForAllValues:StringEquals" = { "aws:TagKeys" = ["eks:eks-cluster-name", "karpenter.sh/nodeclaim", "Name"] }
+        }
+      },
+      {
+        Sid    = "AllowScopedDeletion"
         Effect = "Allow"
-        Action = [
-          "ec2:DescribeAvailabilityZones", "ec2:DescribeCapacityReservations", "ec2:DescribeImages",
-          "ec2:DescribeInstances", "ec2:DescribeInstanceTypeOfferings", "ec2:DescribeInstanceTypes",
-          "ec2:DescribeLaunchTemplates", "ec2:DescribeSecurityGroups", "ec2:DescribeSpotPriceHistory",
-          "ec2:DescribeSubnets", "pricing:GetProducts",
+        Action = ["ec2:TerminateInstances", "ec2:DeleteLaunchTemplate"]
+        Resource = [
+          "${local.karpenter_region_arn}:*:instance/*",
+          "${local.karpenter_region_arn}:*:launch-template/*",
         ]
-        Resource  = "*"
-        Condition = { StringEquals = { "aws:RequestedRegion" = local.region } }
+        Condition = {
+          StringEquals = { "aws:ResourceTag/kubernetes.io/cluster/${var.name}" = "owned" }
+          StringLike   = { "aws:ResourceTag/karpenter.sh/nodepool" = "*" }
+        }
       },
+      # -- IAMIntegrationPolicy --
       {
-        Sid      = "AmiParameters"
-        Effect   = "Allow"
-        Action   = "ssm:GetParameter"
-        Resource = "arn:${local.partition}:ssm:${local.region}::parameter/aws/service/*"
-      },
-      {
-        Sid      = "InterruptionQueue"
-        Effect   = "Allow"
-        Action   = ["sqs:DeleteMessage", "sqs:GetQueueUrl", "sqs:ReceiveMessage"]
-        Resource = aws_sqs_queue.karpenter_interruption.arn
-      },
-      {
-        Sid      = "PassNodeRole"
+        Sid      = "AllowPassingInstanceRole"
         Effect   = "Allow"
         Action   = "iam:PassRole"
         Resource = aws_iam_role.karpenter_node.arn
@@ -165,21 +208,101 @@ resource "aws_iam_role_policy" "karpenter_controller" {
         }
       },
       {
-        Sid    = "ManageNodeInstanceProfiles"
-        Effect = "Allow"
-        Action = [
-          "iam:CreateInstanceProfile", "iam:TagInstanceProfile", "iam:AddRoleToInstanceProfile",
-          "iam:RemoveRoleFromInstanceProfile", "iam:DeleteInstanceProfile", "iam:GetInstanceProfile",
-          "iam:ListInstanceProfiles",
-        ]
-        Resource = "arn:${local.partition}:iam::${local.account_id}:instance-profile/*"
+        Sid      = "AllowScopedInstanceProfileCreationActions"
+        Effect   = "Allow"
+        Action   = "iam:CreateInstanceProfile"
+        Resource = local.instance_profiles
+        Condition = {
+          StringEquals = merge(local.karpenter_cluster_tag, {
+            "aws:RequestTag/topology.kubernetes.io/region" = local.region
+          })
+          StringLike = { "aws:RequestTag/karpenter.k8s.aws/ec2nodeclass" = "*" }
+        }
       },
       {
-        Sid      = "DescribeCluster"
+        Sid      = "AllowScopedInstanceProfileTagActions"
+        Effect   = "Allow"
+        Action   = "iam:TagInstanceProfile"
+        Resource = local.instance_profiles
+        Condition = {
+          StringEquals = merge(local.karpenter_cluster_tag, {
+            "aws:ResourceTag/kubernetes.io/cluster/${var.name}" = "owned"
+            "aws:ResourceTag/topology.kubernetes.io/region"     = local.region
+            "aws:RequestTag/topology.kubernetes.io/region"      = local.region
+          })
+          StringLike = {
+            "aws:ResourceTag/karpenter.k8s.aws/ec2nodeclass" = "*"
+            "aws:RequestTag/karpenter.k8s.aws/ec2nodeclass"  = "*"
+          }
+        }
+      },
+      {
+        Sid      = "AllowScopedInstanceProfileActions"
+        Effect   = "Allow"
+        Action   = ["iam:AddRoleToInstanceProfile", "iam:RemoveRoleFromInstanceProfile", "iam:DeleteInstanceProfile"]
+        Resource = local.instance_profiles
+        Condition = {
+          StringEquals = {
+            "aws:ResourceTag/kubernetes.io/cluster/${var.name}" = "owned"
+            "aws:ResourceTag/topology.kubernetes.io/region"     = local.region
+          }
+          StringLike = { "aws:ResourceTag/karpenter.k8s.aws/ec2nodeclass" = "*" }
+        }
+      },
+      # -- EKSIntegrationPolicy --
+      {
+        Sid      = "AllowAPIServerEndpointDiscovery"
         Effect   = "Allow"
         Action   = "eks:DescribeCluster"
         Resource = aws_eks_cluster.this.arn
       },
+      # -- InterruptionPolicy --
+      {
+        Sid      = "AllowInterruptionQueueActions"
+        Effect   = "Allow"
+        Action   = ["sqs:DeleteMessage", "sqs:GetQueueUrl", "sqs:ReceiveMessage"]
+        Resource = aws_sqs_queue.karpenter_interruption.arn
+      },
+      # -- ResourceDiscoveryPolicy --
+      {
+        Sid    = "AllowRegionalReadActions"
+        Effect = "Allow"
+        Action = [
+          "ec2:DescribeCapacityReservations", "ec2:DescribeImages", "ec2:DescribeInstances",
+          "ec2:DescribeInstanceTypeOfferings", "ec2:DescribeInstanceTypes", "ec2:DescribeLaunchTemplates",
+          "ec2:DescribePlacementGroups", "ec2:DescribeSecurityGroups", "ec2:DescribeSpotPriceHistory",
+          "ec2:DescribeSubnets",
+        ]
+        Resource  = "*"
+        Condition = { StringEquals = { "aws:RequestedRegion" = local.region } }
+      },
+      {
+        Sid      = "AllowSSMReadActions"
+        Effect   = "Allow"
+        Action   = "ssm:GetParameter"
+        Resource = "arn:${local.partition}:ssm:${local.region}::parameter/aws/service/*"
+      },
+      {
+        # Not under the region condition: the Price List API answers only from a few regions
+        # (us-east-1, ap-south-1, eu-central-1), so a RequestedRegion condition denies it.
+        Sid      = "AllowPricingReadActions"
+        Effect   = "Allow"
+        Action   = "pricing:GetProducts"
+        Resource = "*"
+      },
+      {
+        Sid      = "AllowUnscopedInstanceProfileListAction"
+        Effect   = "Allow"
+        Action   = "iam:ListInstanceProfiles"
+        Resource = "*"
+      },
+      {
+        Sid      = "AllowInstanceProfileReadActions"
+        Effect   = "Allow"
+        Action   = "iam:GetInstanceProfile"
+        Resource = local.instance_profiles
+      },
+      # -- this deployment: the nodes' volumes are encrypted with its key --
       {
         Sid      = "UseTheDeploymentKey"
         Effect   = "Allow"

@@ -52,3 +52,43 @@ output "node_group_ready" {
   description = "The managed node group's id, once it exists (the Helm releases wait for it)."
   value       = aws_eks_node_group.system.id
 }
+
+output "database_host" {
+  description = "RDS PostgreSQL endpoint host name."
+  value       = aws_db_instance.this.address
+}
+
+output "database_secret_arn" {
+  description = "Secrets Manager secret (created and rotated by RDS) with the database user and password."
+  value       = aws_db_instance.this.master_user_secret[0].secret_arn
+}
+
+output "redis_broker_host" {
+  description = "Primary endpoint of the Celery broker Redis (TLS)."
+  value       = aws_elasticache_replication_group.this["broker"].primary_endpoint_address
+}
+
+output "redis_cache_host" {
+  description = "Primary endpoint of the channel layer and cache Redis (TLS)."
+  value       = aws_elasticache_replication_group.this["cache"].primary_endpoint_address
+}
+
+output "django_secret_name" {
+  description = "Secrets Manager secret holding Django's SECRET_KEY."
+  value       = aws_secretsmanager_secret.django.name
+}
+
+output "grafana_secret_name" {
+  description = "Secrets Manager secret holding Grafana's admin password."
+  value       = aws_secretsmanager_secret.grafana.name
+}
+
+output "node_security_group_id" {
+  description = "The cluster security group (nodes and pods)."
+  value       = aws_eks_cluster.this.vpc_config[0].cluster_security_group_id
+}
+
+output "endpoints_secret_name" {
+  description = "Secrets Manager secret with the data stores' host names."
+  value       = aws_secretsmanager_secret.endpoints.name
+}

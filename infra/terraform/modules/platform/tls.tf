@@ -1,10 +1,18 @@
 # The HTTPS certificate of the load balancer (a microphone needs a secure origin):
 # - with a domain: an ACM certificate validated through DNS records in its Route 53 zone;
-# - without one: the certificate given as PEM variables (the original deployment used a
-#   self-signed one, see docs/deploy.md) imported into ACM.
+# - without one: a certificate imported into ACM beforehand with the AWS CLI (the original
+#   deployment used a self-signed one, docs/deploy.md step 2), named by `certificate_arn`. Its
+#   private key therefore never passes through Terraform or its state.
 
 locals {
   use_domain = var.domain_name != ""
+}
+
+check "a_certificate" {
+  assert {
+    condition     = local.use_domain || startswith(var.certificate_arn, "arn:")
+    error_message = "Give domain_name (+ route53_zone_id), or certificate_arn of a certificate imported into ACM."
+  }
 }
 
 resource "aws_acm_certificate" "domain" {
@@ -19,19 +27,28 @@ resource "aws_acm_certificate" "domain" {
       condition     = var.route53_zone_id != ""
       error_message = "domain_name needs route53_zone_id: the hosted zone that holds it, for DNS validation."
     }
+    precondition {
+      condition     = var.certificate_arn == ""
+      error_message = "Give domain_name (+ route53_zone_id) or certificate_arn, not both."
+    }
   }
 }
 
+# Keyed by the domain name (known at plan time); the record's values come after the request.
 resource "aws_route53_record" "certificate_validation" {
-  for_each = local.use_domain ? {
-    for option in aws_acm_certificate.domain[0].domain_validation_options : option.domain_name => option
-  } : {}
+  for_each        = local.use_domain ? toset([var.domain_name]) : toset([])
   zone_id         = var.route53_zone_id
-  name            = each.value.resource_record_name
-  type            = each.value.resource_record_type
-  records         = [each.value.resource_record_value]
+  name            = local.validation[each.key].resource_record_name
+  type            = local.validation[each.key].resource_record_type
+  records         = [local.validation[each.key].resource_record_value]
   ttl             = 300
   allow_overwrite = true
+}
+
+locals {
+  validation = local.use_domain ? {
+    for option in aws_acm_certificate.domain[0].domain_validation_options : option.domain_name => option
+  } : {}
 }
 
 resource "aws_acm_certificate_validation" "domain" {
@@ -40,22 +57,6 @@ resource "aws_acm_certificate_validation" "domain" {
   validation_record_fqdns = [for record in aws_route53_record.certificate_validation : record.fqdn]
 }
 
-resource "aws_acm_certificate" "imported" {
-  count             = local.use_domain ? 0 : 1
-  certificate_body  = var.tls_certificate_pem
-  private_key       = var.tls_private_key_pem
-  certificate_chain = var.tls_certificate_chain_pem != "" ? var.tls_certificate_chain_pem : null
-  tags              = var.tags
-
-  lifecycle {
-    create_before_destroy = true
-    precondition {
-      condition     = var.tls_certificate_pem != "" && var.tls_private_key_pem != ""
-      error_message = "Give domain_name (+ route53_zone_id), or tls_certificate_pem and tls_private_key_pem."
-    }
-  }
-}
-
 locals {
-  certificate_arn = local.use_domain ? aws_acm_certificate_validation.domain[0].certificate_arn : aws_acm_certificate.imported[0].arn
+  certificate_arn = local.use_domain ? aws_acm_certificate_validation.domain[0].certificate_arn : var.certificate_arn
 }

@@ -34,8 +34,12 @@ variable "node_instance_types" {
 }
 
 variable "node_ami_type" {
-  description = "AMI type of the managed node group (AL2 reached end of support in November 2025)."
+  description = "AMI type of the managed node group: AL2023 (AL2 has no AMIs for Kubernetes 1.33+)."
   type        = string
+  validation {
+    condition     = startswith(var.node_ami_type, "AL2023_")
+    error_message = "node_ami_type must be an AL2023 AMI type (AL2 has no AMIs for Kubernetes 1.33 and later)."
+  }
 }
 
 variable "node_disk_size_gb" {
@@ -58,22 +62,56 @@ variable "route53_zone_id" {
   type        = string
 }
 
-variable "tls_certificate_pem" {
-  description = "Without a domain: the certificate (PEM) to import into ACM, e.g. a self-signed one."
+variable "certificate_arn" {
+  description = "Without a domain: ARN of a certificate already imported into ACM (e.g. a self-signed one)."
   type        = string
-  sensitive   = true
 }
 
-variable "tls_private_key_pem" {
-  description = "Without a domain: the private key (PEM) of tls_certificate_pem."
+variable "support_type" {
+  description = "EKS upgrade policy: STANDARD (upgraded when standard support ends) or EXTENDED (paid extended support)."
   type        = string
-  sensitive   = true
 }
 
-variable "tls_certificate_chain_pem" {
-  description = "Without a domain: the certificate chain (PEM), if any."
+variable "node_max_count" {
+  description = "Most managed nodes for the system pods."
+  type        = number
+}
+
+variable "db_engine_version" {
+  description = "RDS PostgreSQL version (major.minor)."
   type        = string
-  sensitive   = true
+}
+
+variable "db_instance_class" {
+  description = "RDS instance class."
+  type        = string
+}
+
+variable "db_allocated_storage_gb" {
+  description = "RDS storage in GB at creation (autoscaled up to 5 times)."
+  type        = number
+}
+
+variable "db_backup_retention_days" {
+  description = "Days of automated RDS backups (point-in-time recovery within them)."
+  type        = number
+}
+
+variable "cache_node_type" {
+  description = "ElastiCache node type of both Redis replication groups."
+  type        = string
+}
+
+variable "django_secret_key" {
+  description = "Django's SECRET_KEY, written once into Secrets Manager (write-only: never in the state)."
+  type        = string
+  ephemeral   = true
+}
+
+variable "grafana_admin_password" {
+  description = "Grafana's admin password, written once into Secrets Manager (write-only: never in the state)."
+  type        = string
+  ephemeral   = true
 }
 
 variable "tags" {

@@ -131,8 +131,12 @@ def test_every_container_has_requests_and_limits(objects: list[dict[str, Any]]) 
 def test_every_deployment_has_an_autoscaler_and_a_disruption_budget(
     objects: list[dict[str, Any]],
 ) -> None:
+    # beat (the recovery sweep's clock) is one fixed pod: neither autoscaled nor budgeted.
     deployments = of_kind(objects, "Deployment")
-    assert set(deployments) == {"web", "live", "worker"}
+    assert set(deployments) == {"web", "live", "worker", "beat"}
+    assert deployments["beat"]["spec"]["replicas"] == 1
+    assert deployments["beat"]["spec"]["strategy"] == {"type": "Recreate"}
+    del deployments["beat"]
     scaled = {
         h["spec"]["scaleTargetRef"]["name"]
         for h in of_kind(objects, "HorizontalPodAutoscaler").values()
@@ -211,7 +215,8 @@ def test_autoscaled_deployments_leave_the_replica_count_to_their_autoscaler(
 ) -> None:
     # An apply that sets `replicas` scales an autoscaled Deployment back (and drains live pods).
     for name, deployment in of_kind(objects, "Deployment").items():
-        assert "replicas" not in deployment["spec"], name
+        if name != "beat":  # one fixed pod, no autoscaler
+            assert "replicas" not in deployment["spec"], name
 
 
 @needs_kustomize
@@ -288,8 +293,9 @@ def test_karpenter_never_takes_a_node_with_a_lecture_or_a_running_task(
             assert re.fullmatch(r"al2023@v\d{8}", term["alias"]), term
     # Every pod of the application runs on a Karpenter NodePool (web can grow too).
     for name, deployment in deployments.items():
+        pool = "worker" if name == "beat" else name  # beat is a worker of sorts
         assert (
-            deployment["spec"]["template"]["spec"]["nodeSelector"]["karpenter.sh/nodepool"] == name
+            deployment["spec"]["template"]["spec"]["nodeSelector"]["karpenter.sh/nodepool"] == pool
         )
 
 
@@ -366,6 +372,7 @@ def exported_sample_names() -> set[str]:
     """Every sample name this app's registry can expose (metric families, with suffixes)."""
     from django_prometheus.middleware import Metrics  # type: ignore[import-untyped]
 
+    import captions.metrics  # noqa: F401
     import hearus_site.metrics  # noqa: F401
 
     Metrics.get_instance()  # the request metrics, registered once the middleware first runs

@@ -293,10 +293,9 @@ def test_karpenter_never_takes_a_node_with_a_lecture_or_a_running_task(
             assert re.fullmatch(r"al2023@v\d{8}", term["alias"]), term
     # Every pod of the application runs on a Karpenter NodePool (web can grow too).
     for name, deployment in deployments.items():
-        pool = "worker" if name == "beat" else name  # beat is a worker of sorts
-        assert (
-            deployment["spec"]["template"]["spec"]["nodeSelector"]["karpenter.sh/nodepool"] == pool
-        )
+        pool_name = "worker" if name == "beat" else name  # beat is a worker of sorts
+        node_selector = deployment["spec"]["template"]["spec"]["nodeSelector"]
+        assert node_selector["karpenter.sh/nodepool"] == pool_name
 
 
 @needs_kustomize

@@ -23,7 +23,7 @@ def main(audio: Path, timeout_s: float) -> int:
     from django.utils import timezone
 
     from accounts.models import User
-    from lectures import recordings
+    from classroom import recordings
     from lectures.models import Course, Lecture
 
     stamp = str(time.time_ns())

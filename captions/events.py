@@ -7,14 +7,12 @@ from captions.models import TranscriptSegment
 from lectures.events import Message
 
 
+# A stored caption as viewers see it, in `final` messages and in a snapshot's `finals`.
+FINAL_FIELDS = ("seq", "start_ms", "end_ms", "text")
+
+
 def final_fields(segment: TranscriptSegment) -> Message:
-    """A stored caption as viewers see it: in `final` messages and in a snapshot's `finals`."""
-    return {
-        "seq": segment.seq,
-        "start_ms": segment.start_ms,
-        "end_ms": segment.end_ms,
-        "text": segment.text,
-    }
+    return {name: getattr(segment, name) for name in FINAL_FIELDS}
 
 
 def final_message(segment: TranscriptSegment) -> Message:

@@ -188,12 +188,13 @@ def finals_after(*, lecture_id: int, after_seq: int) -> list[dict[str, Any]]:
 
 def snapshot(*, lecture: Lecture, after_seq: int) -> dict[str, Any]:
     """What a (re)connecting viewer needs: every final after `after_seq`, and the partial."""
-    finals = [
-        caption_events.final_fields(segment)
-        for segment in TranscriptSegment.objects.filter(
-            lecture=lecture, seq__gt=after_seq
-        ).order_by("seq")
-    ]
+    # Plain rows, not model instances: a thousand viewers rejoining at once each read the
+    # whole transcript (bench/reconnect_storm.py).
+    finals = list(
+        TranscriptSegment.objects.filter(lecture=lecture, seq__gt=after_seq)
+        .order_by("seq")
+        .values(*caption_events.FINAL_FIELDS)
+    )
     return {
         "type": "snapshot",
         "lecture": {"id": lecture.pk, "title": lecture.title, "status": lecture.status},

@@ -6,7 +6,6 @@ from __future__ import annotations
 from captions.models import TranscriptSegment
 from lectures.events import Message
 
-
 # A stored caption as viewers see it, in `final` messages and in a snapshot's `finals`.
 FINAL_FIELDS = ("seq", "start_ms", "end_ms", "text")
 

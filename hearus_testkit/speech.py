@@ -46,6 +46,12 @@ def synthesize_wav(text: str, voice: str, directory: Path) -> Path:
     return path
 
 
+def spoken_pcm16(text: str, voice: str, directory: Path, *, then_silence_s: float) -> bytes:
+    """`text` spoken by espeak-ng, then `then_silence_s` of silence, as a broadcaster sends it
+    (little-endian PCM16, 16 kHz mono)."""
+    return pcm16(np.concatenate([synthesize(text, voice, directory), silence(then_silence_s)]))
+
+
 def write_wav(path: Path, audio: FloatAudio) -> None:
     """`audio` as a 16 kHz mono PCM16 WAV file."""
     with wave.open(str(path), "wb") as writer:

@@ -1,13 +1,20 @@
 """The benchmarks run without the test suite, and the application never imports test code."""
 
 import ast
+import tomllib
 from pathlib import Path
 
 import pytest
 
 from hearus_testkit import ROOT
 
-APP_PACKAGES = ("accounts", "captions", "hearus_site", "lectures", "ml")
+# The application's packages: what pyproject.toml ships ("classroom*" -> classroom).
+APP_PACKAGES = tuple(
+    pattern.rstrip("*")
+    for pattern in tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"][
+        "packages"
+    ]["find"]["include"]
+)
 
 
 def imported_modules(path: Path) -> set[str]:
@@ -49,3 +56,8 @@ def test_the_check_sees_function_local_imports(tmp_path: Path) -> None:
     module = tmp_path / "example.py"
     module.write_text("def f():\n    from tests.ml import speech\n    import pytest\n")
     assert imported_modules(module) == {"tests.ml", "pytest"}
+
+
+def test_every_django_app_is_an_application_package() -> None:
+    apps = {path.parent.name for path in ROOT.glob("*/apps.py")}
+    assert apps <= set(APP_PACKAGES)

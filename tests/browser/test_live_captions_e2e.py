@@ -5,12 +5,11 @@ import wave
 from collections.abc import Iterator
 from pathlib import Path
 
-import numpy as np
 import pytest
 from django.utils import timezone
 from playwright.sync_api import Browser, Playwright, expect
 
-from hearus_testkit.speech import pcm16, silence, synthesize
+from hearus_testkit.speech import spoken_pcm16
 from hearus_testkit.texts import ENGLISH_TEXT
 from lectures.models import Lecture
 from ml.metrics import word_error_rate
@@ -24,7 +23,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 @pytest.fixture
 def microphone_wav(tmp_path: Path) -> Path:
     """The lecture audio, then 3 s of silence (so captions become final before it loops)."""
-    pcm = pcm16(np.concatenate([synthesize(ENGLISH_TEXT, "en-us", tmp_path), silence(3.0)]))
+    pcm = spoken_pcm16(ENGLISH_TEXT, "en-us", tmp_path, then_silence_s=3.0)
     path = tmp_path / "microphone.wav"
     with wave.open(str(path), "wb") as out:
         out.setnchannels(1)

@@ -5,13 +5,12 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pytest
 from channels.db import database_sync_to_async
 
 from captions.models import TranscriptSegment
 from captions.protocol import MAX_FRAME_BYTES, CloseCode
-from hearus_testkit.speech import pcm16, silence, synthesize
+from hearus_testkit.speech import spoken_pcm16
 from hearus_testkit.texts import ENGLISH_TEXT
 from lectures.models import Lecture
 from lectures.services import lecture_end
@@ -148,7 +147,7 @@ async def test_a_second_connection_takes_over_and_the_first_is_told(
 @pytest.fixture(scope="module")
 def english_pcm(tmp_path_factory: pytest.TempPathFactory) -> bytes:
     directory: Path = tmp_path_factory.mktemp("speech")
-    return pcm16(np.concatenate([synthesize(ENGLISH_TEXT, "en-us", directory), silence(1.5)]))
+    return spoken_pcm16(ENGLISH_TEXT, "en-us", directory, then_silence_s=1.5)
 
 
 async def stream(socket: Socket, pcm: bytes, *, pace: float = 0.0) -> None:

@@ -7,7 +7,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pytest
 from rest_framework.authtoken.models import Token
 from websockets.exceptions import ConnectionClosed
@@ -16,7 +15,7 @@ from websockets.typing import Origin
 
 from captions.models import TranscriptSegment
 from captions.protocol import MAX_FRAME_BYTES, CloseCode
-from hearus_testkit.speech import pcm16, silence, synthesize
+from hearus_testkit.speech import spoken_pcm16
 from hearus_testkit.texts import ENGLISH_TEXT
 from ml.metrics import word_error_rate
 from tests.captions.conftest import session_cookie
@@ -38,7 +37,7 @@ def server(transactional_db: None) -> Iterator[str]:
 @pytest.fixture(scope="module")
 def english_pcm(tmp_path_factory: pytest.TempPathFactory) -> bytes:
     directory: Path = tmp_path_factory.mktemp("speech")
-    return pcm16(np.concatenate([synthesize(ENGLISH_TEXT, "en-us", directory), silence(1.5)]))
+    return spoken_pcm16(ENGLISH_TEXT, "en-us", directory, then_silence_s=1.5)
 
 
 def open_socket(base_url: str, path: str, cookie: str) -> ClientConnection:

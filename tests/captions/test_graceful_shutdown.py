@@ -9,7 +9,6 @@ import time
 import urllib.request
 from pathlib import Path
 
-import numpy as np
 import pytest
 from channels.db import database_sync_to_async
 from prometheus_client import REGISTRY
@@ -17,7 +16,7 @@ from prometheus_client import REGISTRY
 from captions.drain import SERVICE_RESTART, drain_broadcasts
 from captions.models import TranscriptSegment
 from hearus_testkit.daphne import free_port
-from hearus_testkit.speech import pcm16, silence, synthesize
+from hearus_testkit.speech import spoken_pcm16
 from hearus_testkit.texts import ENGLISH_TEXT
 from lectures.models import Lecture
 from tests.captions.conftest import Socket, broadcast_path
@@ -49,7 +48,7 @@ def sample(name: str) -> float:
 async def test_a_drained_broadcast_is_told_to_reconnect_and_its_last_words_are_stored(
     world: World, sockets: list[Socket], tmp_path: Path
 ) -> None:
-    speech = pcm16(np.concatenate([synthesize(ENGLISH_TEXT, "en-us", tmp_path), silence(0.5)]))
+    speech = spoken_pcm16(ENGLISH_TEXT, "en-us", tmp_path, then_silence_s=0.5)
     latencies, rtfs = (
         sample("hearus_caption_latency_seconds_count"),
         sample("hearus_asr_real_time_factor_count"),

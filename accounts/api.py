@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from django.db import transaction
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
@@ -24,6 +25,7 @@ class CaptionPreferencesSerializer(serializers.Serializer[Any]):
     line_height = serializers.FloatField(min_value=1.0, max_value=3.0, required=False)
     theme = serializers.ChoiceField(choices=["light", "dark", "yellow"], required=False)
     position = serializers.ChoiceField(choices=["full", "bottom", "top"], required=False)
+    highlight_keywords = serializers.BooleanField(required=False)
 
 
 class MeView(APIView):
@@ -43,8 +45,11 @@ class CaptionPreferencesView(APIView):
 
     @extend_schema(request=CaptionPreferencesSerializer, responses=CaptionPreferencesSerializer)
     def patch(self, request: Request) -> Response:
-        user = request_user(request)
-        merged = merge_caption_preferences(user.caption_preferences, request.data)
-        user.caption_preferences = dict(merged)
-        user.save(update_fields=["caption_preferences"])
+        """Only the keys sent change. Two changes in flight at once both stay: the row is
+        locked while one is merged, so neither overwrites the other with stale values."""
+        with transaction.atomic():
+            user = User.objects.select_for_update().get(pk=request_user(request).pk)
+            merged = merge_caption_preferences(user.caption_preferences, request.data)
+            user.caption_preferences = dict(merged)
+            user.save(update_fields=["caption_preferences"])
         return Response(merged)

@@ -10,6 +10,7 @@ class CaptionPreferences(TypedDict):
     line_height: float
     theme: str  # "light", "dark" or "yellow" (yellow on black)
     position: str  # "full" page, or a caption band at the "bottom" or "top"
+    highlight_keywords: bool  # the lecture's keywords in bold in the captions
 
 
 DEFAULT_CAPTION_PREFERENCES: CaptionPreferences = {
@@ -17,6 +18,7 @@ DEFAULT_CAPTION_PREFERENCES: CaptionPreferences = {
     "line_height": 1.6,
     "theme": "light",
     "position": "full",
+    "highlight_keywords": True,
 }
 THEMES = ("light", "dark", "yellow")
 POSITIONS = ("full", "bottom", "top")
@@ -38,7 +40,13 @@ def _choice(value: Any, name: str, choices: tuple[str, ...]) -> str:
     return str(value)
 
 
-def _validated(key: str, value: Any) -> float | str:
+def _flag(value: Any, name: str) -> bool:
+    if not isinstance(value, bool):
+        raise ValidationError(f"{name} must be true or false")
+    return value
+
+
+def _validated(key: str, value: Any) -> float | str | bool:
     if key == "font_scale":
         return _number(value, key, *FONT_SCALE_RANGE)
     if key == "line_height":
@@ -47,6 +55,8 @@ def _validated(key: str, value: Any) -> float | str:
         return _choice(value, key, THEMES)
     if key == "position":
         return _choice(value, key, POSITIONS)
+    if key == "highlight_keywords":
+        return _flag(value, key)
     raise ValidationError(f"unknown preference: {key}")
 
 

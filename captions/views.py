@@ -62,8 +62,14 @@ def lecture_live(request: HttpRequest, lecture_id: int) -> HttpResponse:
         "preferencesUrl": reverse("api-caption-prefs"),
         "preferences": caption_preferences_of(user.caption_preferences),
         "status": lecture.status,
+        "popoutUrl": f"{reverse('lecture_live', args=[lecture.pk])}?popout=1",
+        "language": lecture.course.language,
     }
     strings = {
+        "popoutTitle": _("Captions: %(title)s") % {"title": lecture.title},
+        "saved": _("Saved."),
+        "poppedOut": _("The captions are in their own window. Close it to bring them back here."),
+        "popupBlocked": _("The browser blocked the caption window. Allow pop-ups for this site."),
         "connecting": _("Connecting…"),
         "live": _("Live"),
         "reconnecting": _("Connection lost. Reconnecting… Captions said meanwhile will appear."),
@@ -75,7 +81,13 @@ def lecture_live(request: HttpRequest, lecture_id: int) -> HttpResponse:
     return render(
         request,
         "captions/live.html",
-        {"lecture": lecture, "course": lecture.course, "config": config, "strings": strings},
+        {
+            "lecture": lecture,
+            "course": lecture.course,
+            "config": config,
+            "strings": strings,
+            "popout": request.GET.get("popout") == "1",
+        },
     )
 
 

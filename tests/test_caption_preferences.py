@@ -33,6 +33,7 @@ def test_a_change_is_remembered_and_shown_on_the_live_page(world: World) -> None
         {"line_height": True},
         {"theme": "pink"},
         {"position": "left"},
+        {"highlight_keywords": "no"},
         {"colour": "red"},
         ["not", "an", "object"],
     ],
@@ -60,3 +61,18 @@ def test_someone_elses_preferences_cannot_be_changed(world: World) -> None:
     client_for(world.other_student).patch(URL, {"theme": "dark"}, content_type="application/json")
     world.student.refresh_from_db()
     assert world.student.caption_preferences == {}
+
+
+def test_changes_sent_one_after_another_all_stay(world: World) -> None:
+    client = client_for(world.student)
+    client.patch(URL, {"theme": "yellow"}, content_type="application/json")
+    client.patch(URL, {"position": "bottom"}, content_type="application/json")
+    response = client.patch(URL, {"highlight_keywords": False}, content_type="application/json")
+    assert response.status_code == 200
+    world.student.refresh_from_db()
+    prefs = world.student.caption_preferences
+    assert (prefs["theme"], prefs["position"], prefs["highlight_keywords"]) == (
+        "yellow",
+        "bottom",
+        False,
+    )

@@ -14,6 +14,7 @@
   const settingsError = document.getElementById("settings-error");
 
   const REFUSED = new Set([4001, 4003, 4004]);
+  config.popout = document.body.classList.contains("popout");
   let lastSeq = 0;
   let retries = 0;
   let ended = config.status !== "live" && config.status !== "scheduled";
@@ -35,7 +36,7 @@
   }
   scroller.addEventListener("scroll", () => {
     followNewest = nearBottom();
-    if (followNewest) jumpButton.hidden = true;
+    jumpButton.hidden = followNewest; // reading back: offer the way to the newest caption
   });
   jumpButton.addEventListener("click", scrollToNewest);
   function afterNewText() {
@@ -43,22 +44,39 @@
     else jumpButton.hidden = false;
   }
 
-  // -- keywords: highlighted wherever they occur -----------------------------------------
+  // -- keywords: highlighted where they stand as words ----------------------------------------
   const keywordsEl = document.getElementById("live-keywords");
   const keywordList = document.getElementById("live-keyword-list");
+  // Hesitations are never keywords, whatever the notes computed (Korean and English).
+  const FILLERS = new Set(["um", "umm", "uh", "uhm", "erm", "er", "ah", "eh", "hmm", "mm", "oh",
+    "like", "you know", "음", "으음", "어", "어어", "아", "에", "그", "저", "뭐", "막", "좀", "이제",
+    "그러니까", "그니까", "있잖아"]);
+  const LETTER = "[\\p{L}\\p{N}]";
   let keywordPattern = null;
 
   function escapeRegExp(value) {
     return value.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
   }
-  // A compound keyword (인공지능) is also spoken with a space (인공 지능): allow one anywhere.
+  // A keyword starts where a word starts, never inside one ("field" is not in "battlefield").
+  // Latin terms also end at a word's end (an English plural allowed); a Hangul term may be
+  // followed by its particle (신경망을). A Hangul compound (인공지능) is also spoken with a space
+  // (인공 지능): one is allowed anywhere inside it.
   function termPattern(term) {
-    return Array.from(term.replace(/\s+/g, "")).map(escapeRegExp).join("\\s?");
+    if (/[A-Za-z]/.test(term)) {
+      const words = term.trim().split(/\s+/).map(escapeRegExp).join("\\s+");
+      return `(?<!${LETTER})${words}(?:s|es)?(?!${LETTER})`;
+    }
+    const body = Array.from(term.replace(/\s+/g, "")).map(escapeRegExp).join("\\s?");
+    return `(?<!${LETTER})${body}`;
+  }
+  function highlighting() {
+    return keywordPattern && config.preferences.highlight_keywords !== false;
   }
   function renderText(item, value) {
     item.textContent = "";
-    if (!keywordPattern) { item.textContent = value; return; }
+    if (!highlighting()) { item.textContent = value; return; }
     let last = 0;
+    keywordPattern.lastIndex = 0;
     for (const match of value.matchAll(keywordPattern)) {
       if (match.index > last) item.append(value.slice(last, match.index));
       const mark = document.createElement("mark");
@@ -69,19 +87,23 @@
     }
     if (last < value.length) item.append(value.slice(last));
   }
+  function renderAll() {
+    for (const item of finalsEl.children) renderText(item, item.dataset.text);
+  }
   function setKeywords(keywords) {
-    const terms = keywords.map((k) => k.term).filter(Boolean);
+    const shown = keywords.filter((k) => k.term && !FILLERS.has(k.term.trim().toLowerCase()));
+    const terms = shown.map((k) => k.term);
     // Longest first, so 인공지능 wins over 인공 where both are keywords.
     terms.sort((a, b) => b.length - a.length);
     keywordPattern = terms.length ? new RegExp(terms.map(termPattern).join("|"), "giu") : null;
     keywordList.textContent = "";
-    for (const keyword of keywords) {
+    for (const keyword of shown) {
       const entry = document.createElement("li");
       entry.textContent = keyword.term;
       keywordList.appendChild(entry);
     }
-    keywordsEl.hidden = keywords.length === 0;
-    for (const item of finalsEl.children) renderText(item, item.dataset.text);
+    keywordsEl.hidden = shown.length === 0;
+    renderAll();
   }
 
   // -- captions ---------------------------------------------------------------------------
@@ -146,37 +168,128 @@
   }
 
   // -- display settings, remembered per user ----------------------------------------------
+  const settingsToggle = document.getElementById("caption-settings-toggle");
+  const settingsPanel = document.getElementById("caption-settings-panel");
+  const settingsStatus = document.getElementById("settings-status");
+  settingsToggle.addEventListener("click", () => {
+    settingsPanel.hidden = !settingsPanel.hidden;
+    settingsToggle.setAttribute("aria-expanded", String(!settingsPanel.hidden));
+    if (!settingsPanel.hidden) form.elements[0].focus();
+  });
+
   function applyPreferences(prefs) {
     view.style.setProperty("--caption-scale", prefs.font_scale);
     view.style.setProperty("--caption-line-height", prefs.line_height);
     view.dataset.theme = prefs.theme;
     view.dataset.position = prefs.position;
     for (const [name, value] of Object.entries(prefs)) {
-      if (form.elements[name]) form.elements[name].value = value;
+      const field = form.elements[name];
+      if (!field) continue;
+      if (field.type === "checkbox") field.checked = value !== false;
+      else field.value = value;
     }
   }
   function csrfToken() {
     const match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
     return match ? decodeURIComponent(match[1]) : "";
   }
+
+  // Changes wait until the reader pauses, then go out together in one request; every changed
+  // setting is in it, not only the last one touched. One request at a time, in order; what a
+  // failed request carried is sent again with the next change. Leaving the page sends the rest.
+  const pending = {};
   let saveTimer = null;
+  let saving = null;
+  function send(changes, keepalive) {
+    return fetch(config.preferencesUrl, {
+      method: "PATCH",
+      headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken() },
+      body: JSON.stringify(changes),
+      credentials: "same-origin",
+      keepalive,
+    }).catch(() => null);
+  }
+  async function flush() {
+    clearTimeout(saveTimer);
+    saveTimer = null;
+    while (saving) await saving;
+    const changes = Object.assign({}, pending);
+    if (Object.keys(changes).length === 0) return;
+    for (const name of Object.keys(changes)) delete pending[name];
+    saving = send(changes, false).then((response) => {
+      const ok = Boolean(response && response.ok);
+      if (!ok) {
+        for (const [name, value] of Object.entries(changes)) {
+          if (!(name in pending)) pending[name] = value;
+        }
+      }
+      settingsError.hidden = ok;
+      settingsError.textContent = ok ? "" : text.saveFailed;
+      settingsStatus.textContent = ok ? text.saved : "";
+    });
+    try { await saving; } finally { saving = null; }
+  }
   form.addEventListener("input", (event) => {
     const field = event.target;
-    const value = field.type === "range" ? Number(field.value) : field.value;
+    if (!field.name) return;
+    let value = field.value;
+    if (field.type === "range") value = Number(field.value);
+    if (field.type === "checkbox") value = field.checked;
     config.preferences[field.name] = value;
+    pending[field.name] = value;
     applyPreferences(config.preferences);
+    if (field.name === "highlight_keywords") renderAll();
+    settingsStatus.textContent = "";
     clearTimeout(saveTimer);
-    saveTimer = setTimeout(async () => {
-      const response = await fetch(config.preferencesUrl, {
-        method: "PATCH",
-        headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken() },
-        body: JSON.stringify({ [field.name]: value }),
-        credentials: "same-origin",
-      }).catch(() => null);
-      settingsError.hidden = Boolean(response && response.ok);
-      settingsError.textContent = settingsError.hidden ? "" : text.saveFailed;
-    }, 300);
+    saveTimer = setTimeout(flush, 400);
   });
+  form.addEventListener("submit", (event) => event.preventDefault());
+  window.addEventListener("pagehide", () => {
+    if (Object.keys(pending).length) send(Object.assign({}, pending), true);
+  });
+
+  // -- the captions in a small window of their own -----------------------------------------
+  // Document Picture-in-Picture keeps this very caption box on top of other windows (slides,
+  // a video call); where the browser lacks it, a minimal popup window shows the same captions.
+  const popOutButton = document.getElementById("pop-out");
+  async function popIntoPictureInPicture() {
+    const pip = await window.documentPictureInPicture.requestWindow({ width: 480, height: 280 });
+    for (const link of document.querySelectorAll('link[rel="stylesheet"]')) {
+      pip.document.head.appendChild(link.cloneNode(true));
+    }
+    pip.document.title = text.popoutTitle;
+    pip.document.documentElement.lang = document.documentElement.lang;
+    pip.document.body.className = "live-page popout";
+    const placeholder = document.createElement("p");
+    placeholder.className = "notice";
+    placeholder.textContent = text.poppedOut;
+    view.before(placeholder);
+    pip.document.body.append(view);
+    scrollToNewest();
+    pip.addEventListener("pagehide", () => {
+      placeholder.replaceWith(view);
+      scrollToNewest();
+    });
+  }
+  if (!config.popout) {
+    popOutButton.hidden = false;
+    popOutButton.addEventListener("click", async () => {
+      flush();
+      if ("documentPictureInPicture" in window) {
+        try {
+          await popIntoPictureInPicture();
+          return;
+        } catch (error) {
+          // refused (e.g. already open): the popup window below still works
+        }
+      }
+      const popup = window.open(config.popoutUrl, "hearus-captions", "popup,width=480,height=300");
+      if (!popup) {
+        settingsError.hidden = false;
+        settingsError.textContent = text.popupBlocked;
+      }
+    });
+  }
 
   applyPreferences(config.preferences);
   setState("connecting");

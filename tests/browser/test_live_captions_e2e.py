@@ -93,7 +93,7 @@ def test_a_students_caption_settings_apply_at_once_and_are_remembered(
         page.goto(f"{base_url}/lectures/{world.lecture.pk}/live/")
         expect(page.locator("#finals li")).to_have_count(1)
         expect(page.locator("#jump-latest")).to_be_hidden()  # nothing below to jump to
-        page.click("summary")
+        page.click("#caption-settings-toggle")
         with page.expect_response(lambda r: "caption-preferences" in r.url and r.ok):
             page.select_option("#pref-theme", "yellow")
         view = page.locator("#caption-view")

@@ -219,6 +219,9 @@ class CaptionConsumer(LectureSocket):
         await self.accept()
         self.counted_viewer = True
         metrics.CONNECTED_VIEWERS.inc()
+        self.counted_in_lecture = await concurrent_read(services.viewer_joined)(
+            lecture=admission.lecture, user=self.scope["user"]
+        )
         snapshot = await concurrent_read(services.snapshot)(
             lecture=admission.lecture, after_seq=after
         )
@@ -233,6 +236,10 @@ class CaptionConsumer(LectureSocket):
         if getattr(self, "counted_viewer", False):
             self.counted_viewer = False
             metrics.CONNECTED_VIEWERS.dec()
+        if getattr(self, "counted_in_lecture", False):
+            self.counted_in_lecture = False
+            with contextlib.suppress(Exception):  # the count fades by itself (VIEWERS_TTL_S)
+                await concurrent_read(services.viewer_left)(self.lecture_id)
         await super().release()
 
     async def caption_final(self, event: dict[str, Any]) -> None:

@@ -41,6 +41,43 @@ def _partial_key(lecture_id: int) -> str:
     return f"hearus:lecture:{lecture_id}:partial"
 
 
+def _viewers_key(lecture_id: int) -> str:
+    return f"hearus:lecture:{lecture_id}:viewers"
+
+
+# A count left behind by a server that died with viewers connected fades after this long.
+VIEWERS_TTL_S = 6 * 3600
+
+
+def viewer_joined(*, lecture: Lecture, user: User) -> bool:
+    """Count a viewer of the lecture (not its instructors or captioners watching their own
+    lecture); returns whether it was counted, so `viewer_left` is called exactly as often.
+    The count lives in the shared cache (Redis in production), so every server adds to it."""
+    if can_correct_captions(user, lecture.course):
+        return False
+    key = _viewers_key(lecture.pk)
+    cache.add(key, 0, VIEWERS_TTL_S)
+    try:
+        cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, VIEWERS_TTL_S)
+    return True
+
+
+def viewer_left(lecture_id: int) -> None:
+    key = _viewers_key(lecture_id)
+    try:
+        if cache.decr(key) < 0:
+            cache.set(key, 0, VIEWERS_TTL_S)
+    except ValueError:  # already forgotten
+        pass
+
+
+def viewer_count(lecture_id: int) -> int:
+    value = cache.get(_viewers_key(lecture_id), 0)
+    return max(0, value) if isinstance(value, int) else 0
+
+
 @dataclass(frozen=True)
 class Admission:
     lecture: Lecture | None

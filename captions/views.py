@@ -31,6 +31,8 @@ def lecture_broadcast(request: HttpRequest, lecture_id: int) -> HttpResponse:
         "maxFrameBytes": MAX_FRAME_BYTES,
         "protocol": PROTOCOL_VERSION,
         "workletUrl": static("js/pcm-worklet.js"),
+        "viewersUrl": reverse("lecture-viewers", args=[lecture.pk]),
+        "autostart": request.GET.get("start") == "1",
     }
     strings = {
         "states": {
@@ -44,6 +46,10 @@ def lecture_broadcast(request: HttpRequest, lecture_id: int) -> HttpResponse:
             "replaced": _("Taken over by another window"),
         },
         "microphoneError": _("The microphone could not be opened"),
+        "microphone": _("Microphone %(n)s"),
+        "pressStart": _(
+            "The lecture is live. Press “Start broadcasting” to turn your microphone on."
+        ),
     }
     return render(
         request,

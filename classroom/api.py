@@ -16,7 +16,7 @@ from rest_framework.response import Response
 
 from accounts.models import User, request_user
 from captions.models import SegmentRevision, TranscriptSegment
-from captions.services import MAX_CORRECTION_CHARS
+from captions.services import MAX_CORRECTION_CHARS, viewer_count
 from captions.services import segment_correct as correct_segment
 from classroom import exports, notes, recording_api
 from classroom.presentation import lecture_notes, notes_as_data
@@ -188,6 +188,13 @@ class LectureViewSet(
             if not course_id.isdigit():
                 raise ValidationError({"course": "Must be a course id."})
             lectures = lectures.filter(course_id=int(course_id))
+        status_filter = self.request.query_params.get("status")
+        if status_filter is not None:
+            if status_filter not in Lecture.Status.values:
+                raise ValidationError(
+                    {"status": f"Must be one of {', '.join(Lecture.Status.values)}."}
+                )
+            lectures = lectures.filter(status=status_filter)
         return lectures
 
     def perform_create(self, serializer: serializers.BaseSerializer[Lecture]) -> None:
@@ -248,6 +255,16 @@ class LectureViewSet(
             raise NotFound("This lecture has no caption with that seq.")
         revisions = segment.revisions.select_related("edited_by")
         return Response(RevisionSerializer(revisions, many=True).data)
+
+    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    @action(detail=True, methods=["get"])
+    def viewers(self, request: Request, pk: str | None = None) -> Response:
+        """How many are watching the lecture's captions now (its students with the live page
+        or the notes open); for the course's instructors, on the broadcast page."""
+        lecture = self.get_object()
+        if not can_manage_course(request_user(request), lecture.course):
+            raise PermissionDenied("Only the course's instructors see who is watching.")
+        return Response({"viewers": viewer_count(lecture.pk)})
 
     @extend_schema(responses={200: OpenApiTypes.OBJECT})
     @action(detail=True, methods=["get"])

@@ -12,10 +12,12 @@ urlpatterns = [
         name="course_regenerate_code",
     ),
     path("courses/<int:course_id>/captioners/", views.course_captioners, name="course_captioners"),
+    path("courses/<int:course_id>/vocabulary/", views.course_vocabulary, name="course_vocabulary"),
     path("courses/<int:course_id>/lectures/new/", views.lecture_create, name="lecture_create"),
     path("lectures/<int:lecture_id>/", views.lecture_detail, name="lecture_detail"),
     path("lectures/<int:lecture_id>/start/", views.lecture_start, name="lecture_start"),
     path("lectures/<int:lecture_id>/end/", views.lecture_end, name="lecture_end"),
+    path("lectures/<int:lecture_id>/resume/", views.lecture_resume, name="lecture_resume"),
     path("lectures/<int:lecture_id>/reprocess/", views.lecture_reprocess, name="lecture_reprocess"),
     path(
         "lectures/<int:lecture_id>/export.<str:fmt>",

@@ -5,6 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_http_methods, require_POST
@@ -14,7 +15,7 @@ from classroom import exports, notes
 from classroom.presentation import PARAGRAPH_PAUSE_MS, lecture_notes
 from classroom.recording_views import recording_context
 from lectures import services
-from lectures.forms import JoinCourseForm, LectureForm
+from lectures.forms import JoinCourseForm, LectureForm, VocabularyForm
 from lectures.models import Lecture
 from lectures.selectors import (
     can_correct_captions,
@@ -50,9 +51,23 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "lectures/dashboard.html",
-        {"courses": courses, "live_lectures": live_lectures, "join_form": form},
+        {
+            "courses": courses,
+            "live_lectures": live_lectures.select_related("course"),
+            "join_form": form,
+            "live_now_strings": live_now_strings(),
+        },
         status=status,
     )
+
+
+def live_now_strings() -> dict[str, str]:
+    """What static/js/live-now.js writes when a lecture goes live while the page is open."""
+    return {
+        "live": _("LIVE"),
+        "liveUrl": reverse("lecture_live", args=[0]),
+        "wentLive": _("“%(title)s” is live now."),
+    }
 
 
 @login_required
@@ -64,6 +79,8 @@ def course_detail(request: HttpRequest, course_id: int) -> HttpResponse:
         "lectures": course_lectures_by_state(course),
         "can_manage": can_manage_course(user, course),
         "captioners": course.captioners.order_by("username"),
+        "vocabulary_form": VocabularyForm(initial={"vocabulary": course.vocabulary}),
+        "live_now_strings": live_now_strings(),
     }
     return render(request, "lectures/course_detail.html", context)
 
@@ -151,6 +168,7 @@ def lecture_detail(request: HttpRequest, lecture_id: int) -> HttpResponse:
         "notes": notes,
         "can_manage": can_manage_course(user, lecture.course),
         "can_correct": can_correct,
+        "can_resume": services.lecture_can_resume(lecture),
         "correcting": can_correct and request.GET.get("correct") == "1",
         "export_formats": EXPORT_LABELS,
         "config": config,
@@ -190,16 +208,51 @@ def lecture_reprocess(request: HttpRequest, lecture_id: int) -> HttpResponse:
     return redirect("lecture_detail", lecture_id=lecture.pk)
 
 
-def _lecture_transition(request: HttpRequest, lecture_id: int, *, start: bool) -> HttpResponse:
+@login_required
+@require_POST
+def lecture_start(request: HttpRequest, lecture_id: int) -> HttpResponse:
+    """Start the lecture; with `then=broadcast`, go straight on to broadcasting it (the
+    broadcast page turns the microphone on by itself: one click from the lecture page)."""
     user = request_user(request)
     lecture = get_object_or_404(lectures_visible_to(user), pk=lecture_id)
     try:
-        if start:
-            services.lecture_start(lecture=lecture, by=user)
-            messages.success(request, _("The lecture is live."))
-        else:
-            services.lecture_end(lecture=lecture, by=user)
-            messages.success(request, _("The lecture has ended. Its captions are kept."))
+        services.lecture_start(lecture=lecture, by=user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect("lecture_detail", lecture_id=lecture.pk)
+    if request.POST.get("then") == "broadcast":
+        return redirect(f"{reverse('lecture_broadcast', args=[lecture.pk])}?start=1")
+    messages.success(request, _("The lecture is live."))
+    return redirect("lecture_detail", lecture_id=lecture.pk)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def lecture_end(request: HttpRequest, lecture_id: int) -> HttpResponse:
+    """GET asks "end this lecture?"; POST ends it. A misclick never ends a class by itself."""
+    user = request_user(request)
+    lecture = get_object_or_404(lectures_visible_to(user), pk=lecture_id)
+    if not can_manage_course(user, lecture.course):
+        raise PermissionDenied
+    if request.method == "GET":
+        if not lecture.is_live:
+            return redirect("lecture_detail", lecture_id=lecture.pk)
+        context = {
+            "lecture": lecture,
+            "course": lecture.course,
+            "resume_minutes": services.RESUME_WINDOW.seconds // 60,
+        }
+        return render(request, "lectures/lecture_end.html", context)
+    try:
+        services.lecture_end(lecture=lecture, by=user)
+        messages.success(
+            request,
+            _(
+                "The lecture has ended. Its captions are kept. Ended by mistake? Resume it "
+                "within %(minutes)d minutes on this page."
+            )
+            % {"minutes": services.RESUME_WINDOW.seconds // 60},
+        )
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     return redirect("lecture_detail", lecture_id=lecture.pk)
@@ -207,15 +260,39 @@ def _lecture_transition(request: HttpRequest, lecture_id: int, *, start: bool) -
 
 @login_required
 @require_POST
-def lecture_start(request: HttpRequest, lecture_id: int) -> HttpResponse:
-    return _lecture_transition(request, lecture_id, start=True)
+def lecture_resume(request: HttpRequest, lecture_id: int) -> HttpResponse:
+    user = request_user(request)
+    lecture = get_object_or_404(lectures_visible_to(user), pk=lecture_id)
+    try:
+        services.lecture_resume(lecture=lecture, by=user)
+        messages.success(request, _("The lecture is live again."))
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    return redirect("lecture_detail", lecture_id=lecture.pk)
 
 
 @login_required
 @require_POST
-def lecture_end(request: HttpRequest, lecture_id: int) -> HttpResponse:
-    return _lecture_transition(request, lecture_id, start=False)
+def course_vocabulary(request: HttpRequest, course_id: int) -> HttpResponse:
+    """The course's instructors set the terms speech recognition should spell right."""
+    user = request_user(request)
+    course = get_object_or_404(courses_visible_to(user), pk=course_id)
+    form = VocabularyForm(request.POST)
+    if form.is_valid():
+        try:
+            services.course_vocabulary_set(
+                course=course, by=user, vocabulary=form.cleaned_data["vocabulary"]
+            )
+            messages.success(request, _("The vocabulary was saved."))
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+    else:
+        messages.error(request, " ".join(str(error) for error in form.errors["vocabulary"]))
+    return redirect(f"{reverse('course_detail', args=[course.pk])}#vocabulary-heading")
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    return redirect("dashboard" if request.user.is_authenticated else "login")
+    """Signed in: your courses. Otherwise a page that says what Hearus is."""
+    if request.user.is_authenticated:
+        return redirect("dashboard")
+    return render(request, "home.html")

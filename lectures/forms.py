@@ -18,3 +18,16 @@ class LectureForm(forms.Form):
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"],
     )
+
+
+class VocabularyForm(forms.Form):
+    vocabulary = forms.CharField(
+        label=_("Course vocabulary"),
+        required=False,
+        max_length=20_000,
+        help_text=_(
+            "Names and terms of this course, one per line (e.g. 역전파, gradient descent). "
+            "Speech recognition is given them as a hint, so they are spelled right."
+        ),
+        widget=forms.Textarea(attrs={"rows": 5}),
+    )

@@ -1,6 +1,8 @@
 """The lecture's lifecycle: its states, the moves between them, and who is told.
 
     scheduled ──start──> live ──end──> ended ──notes──> processing ──> ready
+                          ^                                               (any finished state
+                          └── resume, within 15 min of an end by mistake ─ of a live lecture)
         │                                ^                  │  ^  │
         └──recording uploaded──> processing ─transcribed─┘  │  │  └──> failed
                                                              │  └── reprocess, new upload
@@ -30,12 +32,14 @@ Status = Lecture.Status
 TRANSITIONS: dict[str, frozenset[str]] = {
     Status.SCHEDULED: frozenset({Status.LIVE, Status.PROCESSING}),
     Status.LIVE: frozenset({Status.ENDED}),
-    Status.ENDED: frozenset({Status.PROCESSING, Status.FAILED}),
+    # -> live: resumed shortly after an end by mistake (lectures.services.lecture_resume, which
+    # also checks the time and that it was held live); a notes run under way stands down.
+    Status.ENDED: frozenset({Status.PROCESSING, Status.FAILED, Status.LIVE}),
     # Processing an uploaded recording ends with its transcript stored (-> ended, then notes).
-    Status.PROCESSING: frozenset({Status.ENDED, Status.READY, Status.FAILED}),
-    Status.READY: frozenset({Status.PROCESSING, Status.FAILED}),
+    Status.PROCESSING: frozenset({Status.ENDED, Status.READY, Status.FAILED, Status.LIVE}),
+    Status.READY: frozenset({Status.PROCESSING, Status.FAILED, Status.LIVE}),
     # Failed again keeps the newest reason; ended again retries only the notes.
-    Status.FAILED: frozenset({Status.PROCESSING, Status.ENDED, Status.FAILED}),
+    Status.FAILED: frozenset({Status.PROCESSING, Status.ENDED, Status.FAILED, Status.LIVE}),
 }
 
 # Sent inside the transaction that changed the status (receivers queue work with on_commit):

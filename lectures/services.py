@@ -1,6 +1,6 @@
 """Every write to courses, enrolments and lectures goes through here, permission checks included."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -90,6 +90,67 @@ def lecture_end(*, lecture: Lecture, by: User) -> Lecture:
             code="invalid_state",
         )
     return lifecycle.change_status(lecture.pk, Lecture.Status.ENDED, ended_at=timezone.now())
+
+
+RESUME_WINDOW = timedelta(minutes=15)
+
+
+def lecture_can_resume(lecture: Lecture, *, now: datetime | None = None) -> bool:
+    """A lecture ended by mistake may go live again for RESUME_WINDOW after its end: one that
+    was held live (not made from an uploaded recording)."""
+    if lecture.ended_at is None or lecture.started_at is None or lecture.recording:
+        return False
+    if not lifecycle.can_become(lecture, Lecture.Status.LIVE):
+        return False
+    return (now or timezone.now()) - lecture.ended_at <= RESUME_WINDOW
+
+
+@transaction.atomic
+def lecture_resume(*, lecture: Lecture, by: User) -> Lecture:
+    """Ended -> live again, shortly after an end by mistake. The captions go on where they
+    stopped (seqs continue); a notes run under way stands down, since it only stores its
+    results on a lecture that is still processing (classroom.notes.process_lecture)."""
+    require_course_manager(by, lecture.course)
+    lecture = lifecycle.locked(lecture.pk)
+    if not lecture_can_resume(lecture):
+        raise lifecycle.InvalidTransition(
+            _(
+                "Only a lecture that was live and ended less than %(minutes)d minutes ago can "
+                "be resumed."
+            )
+            % {"minutes": RESUME_WINDOW.seconds // 60},
+            code="invalid_state",
+        )
+    return lifecycle.change_status(
+        lecture.pk, Lecture.Status.LIVE, ended_at=None, failure_reason=""
+    )
+
+
+MAX_VOCABULARY_TERMS = 200
+MAX_VOCABULARY_TERM_CHARS = 60
+
+
+@transaction.atomic
+def course_vocabulary_set(*, course: Course, by: User, vocabulary: str) -> Course:
+    """The course's terms for speech recognition, one per line (commas also separate)."""
+    require_course_manager(by, course)
+    terms = list(dict.fromkeys(Course(vocabulary=vocabulary).vocabulary_terms()))  # no repeats
+    if len(terms) > MAX_VOCABULARY_TERMS:
+        raise ValidationError(
+            _("At most %(max)d terms, please; this list has %(count)d.")
+            % {"max": MAX_VOCABULARY_TERMS, "count": len(terms)},
+            code="too_many",
+        )
+    long = [term for term in terms if len(term) > MAX_VOCABULARY_TERM_CHARS]
+    if long:
+        raise ValidationError(
+            _("A term can have at most %(max)d characters: %(term)s")
+            % {"max": MAX_VOCABULARY_TERM_CHARS, "term": long[0][:60]},
+            code="too_long",
+        )
+    course.vocabulary = "\n".join(terms)
+    course.save(update_fields=["vocabulary"])
+    return course
 
 
 @transaction.atomic

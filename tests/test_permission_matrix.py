@@ -58,6 +58,21 @@ PAGE_CASES: dict[str, tuple[str, Callable[[World], str], dict[str, int | str]]] 
         lambda w: reverse("lecture_end", args=[w.lecture.pk]),
         expected(LOGIN, 403, 404, 302, 404, 302),
     ),
+    "end lecture: the confirmation (not live: back to the lecture)": (
+        "get",
+        lambda w: reverse("lecture_end", args=[w.lecture.pk]),
+        expected(LOGIN, 403, 404, 302, 404, 302),
+    ),
+    "resume lecture (never ended: refused with a message)": (
+        "post",
+        lambda w: reverse("lecture_resume", args=[w.lecture.pk]),
+        expected(LOGIN, 403, 404, 302, 404, 302),
+    ),
+    "course vocabulary (save)": (
+        "post",
+        lambda w: reverse("course_vocabulary", args=[w.course.pk]),
+        expected(LOGIN, 403, 404, 302, 404, 302),
+    ),
     "recompute notes (not ended yet)": (
         "post",
         lambda w: reverse("lecture_reprocess", args=[w.lecture.pk]),
@@ -251,6 +266,18 @@ API_CASES: dict[
         lambda w: f"/api/lectures/{w.lecture.pk}/captions/1/revisions/",
         {},
         expected(401, 200, 404, 200, 404, 200),
+    ),
+    "lecture viewer count": (
+        "get",
+        lambda w: f"/api/lectures/{w.lecture.pk}/viewers/",
+        {},
+        expected(401, 403, 404, 200, 404, 200),
+    ),
+    "live lectures (status filter)": (
+        "get",
+        lambda w: "/api/lectures/?status=live",
+        {},
+        expected(401, 200, 200, 200, 200, 200),
     ),
     "lecture notes": (
         "get",

@@ -11,6 +11,9 @@
   const finalsEl = document.getElementById("own-finals");
   const partialEl = document.getElementById("own-partial");
   const errorEl = document.getElementById("broadcast-error");
+  const hintEl = document.getElementById("broadcast-hint");
+  const micSelect = document.getElementById("mic-select");
+  const viewerCount = document.getElementById("viewer-count");
 
   const MAX_BUFFERED_FRAMES = 100; // 10 s of 100 ms frames: the server's burst allowance
   const FINAL_CLOSES = { 4000: "ended", 4001: "refused", 4003: "refused", 4004: "refused",
@@ -88,6 +91,7 @@
         break;
       case "final": {
         const item = document.createElement("li");
+        item.id = `own-caption-${message.seq}`;
         item.textContent = message.text;
         finalsEl.appendChild(item);
         partialEl.textContent = "";
@@ -97,6 +101,12 @@
       case "partial":
         partialEl.textContent = message.text;
         break;
+      case "edit": {
+        // A correction (lecture page or API): shown here exactly as students now see it.
+        const item = document.getElementById(`own-caption-${message.seq}`);
+        if (item) item.textContent = message.text;
+        break;
+      }
       case "error":
         showError(message.reason);
         break;
@@ -104,8 +114,9 @@
   }
 
   async function startMicrophone() {
+    const deviceId = micSelect.value ? { exact: micSelect.value } : undefined;
     const stream = await navigator.mediaDevices.getUserMedia({
-      audio: { channelCount: 1, echoCancellation: true, noiseSuppression: true,
+      audio: { deviceId, channelCount: 1, echoCancellation: true, noiseSuppression: true,
         autoGainControl: true },
     });
     const context = new AudioContext();
@@ -128,18 +139,62 @@
     meter.value = 0;
   }
 
-  startButton.addEventListener("click", async () => {
+  async function begin() {
     showError("");
+    hintEl.hidden = true;
     try {
       await startMicrophone();
     } catch (error) {
       showError(`${text.microphoneError} (${error.name})`);
       return;
     }
+    listMicrophones();
     wanted = true;
     retries = 0;
     connect();
+  }
+  startButton.addEventListener("click", begin);
+
+  // -- the microphone picker: every audio input the browser offers (named once allowed) ------
+  async function listMicrophones() {
+    if (!navigator.mediaDevices || !navigator.mediaDevices.enumerateDevices) return;
+    const devices = (await navigator.mediaDevices.enumerateDevices())
+      .filter((device) => device.kind === "audioinput" && device.deviceId !== "default");
+    const chosen = micSelect.value;
+    while (micSelect.options.length > 1) micSelect.remove(1);
+    devices.forEach((device, index) => {
+      const label = device.label || text.microphone.replace("%(n)s", String(index + 1));
+      micSelect.add(new Option(label, device.deviceId));
+    });
+    if (Array.from(micSelect.options).some((option) => option.value === chosen)) {
+      micSelect.value = chosen;
+    }
+  }
+  micSelect.addEventListener("change", async () => {
+    if (!audio) return; // used at the next start
+    stopMicrophone(); // switch while broadcasting: the socket stays, only the source changes
+    try {
+      await startMicrophone();
+    } catch (error) {
+      showError(`${text.microphoneError} (${error.name})`);
+    }
   });
+  if (navigator.mediaDevices) {
+    navigator.mediaDevices.addEventListener?.("devicechange", listMicrophones);
+  }
+  listMicrophones();
+
+  // -- how many are watching (the course's students with the live page or notes open) -------
+  async function pollViewers() {
+    try {
+      const response = await fetch(config.viewersUrl, { credentials: "same-origin" });
+      if (response.ok) viewerCount.textContent = String((await response.json()).viewers);
+    } catch (error) {
+      // offline for a moment: the next poll says it
+    }
+    window.setTimeout(pollViewers, 10000);
+  }
+  pollViewers();
 
   stopButton.addEventListener("click", () => {
     wanted = false;
@@ -152,4 +207,23 @@
   });
 
   setState("idle");
+
+  // Arrived from "Start and broadcast": turn the microphone on straight away. A browser that
+  // wants a click on this page first gets one from the Start button, which stays offered.
+  if (config.autostart) {
+    history.replaceState(null, "", location.pathname);
+    begin().then(() => {
+      if (audio && audio.context.state === "suspended") {
+        audio.context.resume();
+        window.setTimeout(() => {
+          if (audio && audio.context.state === "suspended") {
+            stopButton.click();
+            hintEl.textContent = text.pressStart;
+            hintEl.hidden = false;
+            startButton.focus();
+          }
+        }, 1000);
+      }
+    });
+  }
 })();

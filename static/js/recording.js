@@ -44,7 +44,9 @@
 
   function show(state) {
     if (state.status === "ready") {
+      // The transcript and notes are on the server now: show them without a manual reload.
       finish(text.ready, text.reload);
+      window.setTimeout(() => window.location.reload(), 1500);
       return false;
     }
     if (state.status === "failed") {

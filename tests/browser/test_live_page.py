@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from django.utils import timezone
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Page, ViewportSize, expect
 
 from captions.models import TranscriptSegment
 from lectures.models import Keyword, Lecture
@@ -20,8 +20,8 @@ from tests.daphne_server import daphne_server
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-PHONE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1280, "height": 800}
+PHONE: ViewportSize = {"width": 390, "height": 844}
+DESKTOP: ViewportSize = {"width": 1280, "height": 800}
 SCREENSHOTS = Path(os.environ.get("HEARUS_SCREENSHOTS", "/tmp/hearus-screenshots"))
 LINES = [
     "We are met on a great",
@@ -61,7 +61,7 @@ def server(world: World) -> Iterator[str]:
         yield base_url
 
 
-def open_live(browser: Browser, base_url: str, world: World, viewport: dict[str, int]) -> Page:
+def open_live(browser: Browser, base_url: str, world: World, viewport: ViewportSize) -> Page:
     page = logged_in_page(browser, base_url, world.student.username, PASSWORD, locale="en-US")
     page.set_viewport_size(viewport)
     page.goto(f"{base_url}/lectures/{world.lecture.pk}/live/")
@@ -70,7 +70,7 @@ def open_live(browser: Browser, base_url: str, world: World, viewport: dict[str,
     return page
 
 
-def assert_newest_caption_on_screen(page: Page, viewport: dict[str, int]) -> None:
+def assert_newest_caption_on_screen(page: Page, viewport: ViewportSize) -> None:
     page.wait_for_timeout(200)  # the scroll to the newest caption runs after layout
     box = page.locator("#finals li").last.bounding_box()
     assert box is not None
@@ -83,7 +83,7 @@ def assert_newest_caption_on_screen(page: Page, viewport: dict[str, int]) -> Non
 
 @pytest.mark.parametrize("name,viewport", [("phone", PHONE), ("desktop", DESKTOP)])
 def test_the_newest_caption_is_on_screen_without_scrolling(
-    world: World, server: str, browser: Browser, name: str, viewport: dict[str, int]
+    world: World, server: str, browser: Browser, name: str, viewport: ViewportSize
 ) -> None:
     page = open_live(browser, server, world, viewport)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)

@@ -134,7 +134,8 @@ MAX_VOCABULARY_TERM_CHARS = 60
 def course_vocabulary_set(*, course: Course, by: User, vocabulary: str) -> Course:
     """The course's terms for speech recognition, one per line (commas also separate)."""
     require_course_manager(by, course)
-    terms = list(dict.fromkeys(Course(vocabulary=vocabulary).vocabulary_terms()))  # no repeats
+    spaced = (" ".join(term.split()) for term in Course(vocabulary=vocabulary).vocabulary_terms())
+    terms = list(dict.fromkeys(spaced))  # in the order given, without repeats
     if len(terms) > MAX_VOCABULARY_TERMS:
         raise ValidationError(
             _("At most %(max)d terms, please; this list has %(count)d.")

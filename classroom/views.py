@@ -7,7 +7,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.models import request_user
@@ -178,11 +178,12 @@ def lecture_detail(request: HttpRequest, lecture_id: int) -> HttpResponse:
     return render(request, "lectures/lecture_detail.html", context)
 
 
+# gettext_lazy by its own name: makemessages finds only the names it knows (_, gettext_lazy...).
 EXPORT_LABELS = {
     "vtt": "WebVTT",
     "srt": "SRT",
-    "txt": _lazy("Plain text"),
-    "md": _lazy("Markdown notes"),
+    "txt": gettext_lazy("Plain text"),
+    "md": gettext_lazy("Markdown notes"),
 }
 
 

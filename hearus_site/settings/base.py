@@ -270,3 +270,13 @@ LOGGING = {
         "faster_whisper": {"level": "WARNING"},
     },
 }
+
+# E-mail (password reset links). Production: an SMTP relay through these variables; see
+# docs/deploy.md. Development prints mails on the console (settings/dev.py).
+EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")
+EMAIL_HOST = env("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=587)
+EMAIL_HOST_USER = env("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=True)
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Hearus <noreply@localhost>")

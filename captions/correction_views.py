@@ -7,7 +7,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.models import request_user
 from captions import services
@@ -27,6 +27,7 @@ def caption_correct(request: HttpRequest, lecture_id: int, seq: int) -> HttpResp
     # A POST is always validated, even an empty one (it is a missing text, not a page view).
     data = request.POST if request.method == "POST" else None
     form = CorrectionForm(data, initial={"text": segment.text})
+    form.fields["text"].widget.attrs["lang"] = lecture.course.language
     if request.method == "POST" and form.is_valid():
         try:
             services.segment_correct(
@@ -39,11 +40,33 @@ def caption_correct(request: HttpRequest, lecture_id: int, seq: int) -> HttpResp
             notes_url = reverse("lecture_detail", args=[lecture.pk])
             return redirect(f"{notes_url}?correct=1#seg-{seq}")
     revisions = segment.revisions.select_related("edited_by").order_by("-edited_at", "-pk")
+    has_next = TranscriptSegment.objects.filter(lecture=lecture, seq__gt=seq).exists()
     context = {
         "lecture": lecture,
         "course": lecture.course,
         "segment": segment,
         "form": form,
         "revisions": revisions,
+        "has_next": has_next,
     }
     return render(request, "captions/correct.html", context, status=400 if form.errors else 200)
+
+
+@login_required
+@require_POST
+def caption_merge(request: HttpRequest, lecture_id: int, seq: int) -> HttpResponse:
+    """Join caption `seq` with the caption after it (services.segment_merge)."""
+    user = request_user(request)
+    lecture = get_object_or_404(lectures_visible_to(user), pk=lecture_id)
+    if not can_correct_captions(user, lecture.course):
+        raise PermissionDenied
+    try:
+        services.segment_merge(lecture_id=lecture.pk, seq=seq, by=user)
+    except TranscriptSegment.DoesNotExist:
+        messages.error(request, _("There is no caption after this one to merge with."))
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("The two captions are now one."))
+    notes_url = reverse("lecture_detail", args=[lecture.pk])
+    return redirect(f"{notes_url}?correct=1#seg-{seq}")

@@ -22,5 +22,10 @@ def edit_message(seq: int, text: str) -> Message:
     return {"type": "edit", "seq": seq, "text": text}
 
 
+def remove_message(seq: int, merged_into: int) -> Message:
+    """Caption `seq` was merged into caption `merged_into` (captions.services.segment_merge)."""
+    return {"type": "remove", "seq": seq, "merged_into": merged_into}
+
+
 def partial_message(text: str) -> Message:
     return {"type": "partial", "text": text}

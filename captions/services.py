@@ -188,6 +188,58 @@ def segment_correct(*, lecture_id: int, seq: int, by: User, text: str) -> Transc
     return segment
 
 
+@transaction.atomic
+def segment_merge(*, lecture_id: int, seq: int, by: User) -> TranscriptSegment:
+    """Join caption `seq` and the caption after it into one (a sentence that recognition
+    split in two). The first keeps its seq and takes the joined text and both time spans; the
+    second is removed. Nothing is forgotten: the first caption's history gains one revision
+    per original text, and the second's earlier corrections move to it. Viewers get the new
+    text and are told the second caption is gone.
+
+    Raises TranscriptSegment.DoesNotExist (no such caption, or it is the last one),
+    PermissionDenied or ValidationError.
+    """
+    lecture = Lecture.objects.select_for_update().select_related("course").get(pk=lecture_id)
+    if not can_correct_captions(by, lecture.course):
+        raise PermissionDenied(_("Only the course's instructors and captioners correct captions."))
+    first = TranscriptSegment.objects.select_for_update().get(lecture=lecture, seq=seq)
+    second = (
+        TranscriptSegment.objects.select_for_update()
+        .filter(lecture=lecture, seq__gt=seq)
+        .order_by("seq")
+        .first()
+    )
+    if second is None:
+        raise TranscriptSegment.DoesNotExist("the last caption has none after it to merge with")
+    text = f"{first.text} {second.text}"
+    if len(text) > MAX_CORRECTION_CHARS:
+        raise ValidationError(
+            _("A caption can have at most %(max)d characters.") % {"max": MAX_CORRECTION_CHARS},
+            code="max_length",
+        )
+    second.revisions.update(segment=first)
+    SegmentRevision.objects.bulk_create(
+        [
+            SegmentRevision(segment=first, previous_text=first.text, text=text, edited_by=by),
+            SegmentRevision(segment=first, previous_text=second.text, text=text, edited_by=by),
+        ]
+    )
+    removed_seq = second.seq
+    second.delete()
+    first.text = text
+    first.end_ms = max(first.end_ms, second.end_ms)
+    first.edited_at = timezone.now()
+    first.search_terms = ""
+    first.save(update_fields=["text", "end_ms", "edited_at", "search_terms"])
+    lecture.transcript_revision += 1
+    lecture.save(update_fields=["transcript_revision"])
+    events.publish_on_commit(lecture_id, caption_events.edit_message(seq, text))
+    events.publish_on_commit(lecture_id, caption_events.remove_message(removed_seq, seq))
+    if lecture.status != Lecture.Status.LIVE:  # live keywords wait for new captions
+        transcript_changed.send(sender=TranscriptSegment, lecture=lecture, seq=seq)
+    return first
+
+
 async def partial_publish(*, lecture_id: int, text: str) -> None:
     """The words heard but not yet final: kept for late joiners, sent to those watching.
     Partials change every second or so and never touch the database, so they stay on the

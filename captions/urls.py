@@ -11,4 +11,9 @@ urlpatterns = [
         correction_views.caption_correct,
         name="caption_correct",
     ),
+    path(
+        "lectures/<int:lecture_id>/captions/<int:seq>/merge/",
+        correction_views.caption_merge,
+        name="caption_merge",
+    ),
 ]

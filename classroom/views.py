@@ -174,6 +174,21 @@ def lecture_detail(request: HttpRequest, lecture_id: int) -> HttpResponse:
         "config": config,
         "strings": strings,
     }
+    if context["correcting"]:
+        context["correct_config"] = {
+            "captionUrl": f"/api/lectures/{lecture.pk}/captions/0/",
+            "mergeUrl": reverse("caption_merge", args=[lecture.pk, 0]),
+            "language": lecture.course.language,
+            "strings": {
+                "hint": _("Select a caption to correct it here."),
+                "label": _("Caption %(seq)s"),
+                "save": _("Save"),
+                "cancel": _("Cancel"),
+                "merge": _("Merge with the next caption"),
+                "saved": _("Caption %(seq)s corrected."),
+                "failed": _("The correction could not be saved."),
+            },
+        }
     context.update(recording_context(user, lecture))
     return render(request, "lectures/lecture_detail.html", context)
 

@@ -88,6 +88,11 @@ PAGE_CASES: dict[str, tuple[str, Callable[[World], str], dict[str, int | str]]] 
         lambda w: reverse("caption_correct", args=[w.lecture.pk, 1]),
         expected(LOGIN, 403, 404, 400, 404, 400),  # no text posted: the form explains
     ),
+    "merge two captions (there is none after the only one: explained)": (
+        "post",
+        lambda w: reverse("caption_merge", args=[w.lecture.pk, 1]),
+        expected(LOGIN, 403, 404, 302, 404, 302),
+    ),
     "name a captioner": (
         "post",
         lambda w: reverse("course_captioners", args=[w.course.pk]),

@@ -107,6 +107,9 @@
         if (item) item.textContent = message.text;
         break;
       }
+      case "remove": // merged into the caption before it
+        document.getElementById(`own-caption-${message.seq}`)?.remove();
+        break;
       case "error":
         showError(message.reason);
         break;

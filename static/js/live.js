@@ -143,6 +143,9 @@
         if (item) { item.dataset.text = message.text; renderText(item, message.text); }
         return;
       }
+      case "remove": // merged into the caption before it, whose `edit` came first
+        document.getElementById(`caption-${message.seq}`)?.remove();
+        return;
       case "status":
         ended = !["live", "scheduled"].includes(message.status);
         if (ended) partialEl.textContent = "";

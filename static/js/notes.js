@@ -95,6 +95,7 @@
         const segment = document.getElementById(`seg-${message.seq}`);
         if (segment) segment.textContent = message.text;
       }
+      else if (message.type === "remove") document.getElementById(`seg-${message.seq}`)?.remove();
       else if (message.type === "status" && (message.status === "ready" || message.status === "failed")) {
         done = true;
         const notice = document.querySelector(".notice[role=status]");

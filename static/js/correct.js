@@ -1,0 +1,128 @@
+// Correction mode on the lecture page: select a caption in the transcript to edit it in place
+// (saved through PATCH /api/lectures/<id>/captions/<seq>/, which tells every viewer), or to
+// merge it with the next caption (a plain form post; the page comes back at that caption).
+(function () {
+  "use strict";
+  const config = JSON.parse(document.getElementById("correct-config").textContent);
+  const text = config.strings;
+  const transcript = document.getElementById("transcript");
+  const status = document.getElementById("correct-status");
+  if (!transcript) return;
+  let open = null; // { segment, editor }
+
+  function csrfToken() {
+    const match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
+    return match ? decodeURIComponent(match[1]) : "";
+  }
+  function fill(template, seq) {
+    return template.replace("%(seq)s", String(seq));
+  }
+  function nextSegment(segment) {
+    const all = Array.from(transcript.querySelectorAll(".segment"));
+    return all[all.indexOf(segment) + 1] || null;
+  }
+
+  function close(focusSegment) {
+    if (!open) return;
+    const { segment, editor } = open;
+    editor.remove();
+    segment.hidden = false;
+    open = null;
+    if (focusSegment) segment.focus();
+  }
+
+  function button(label, type, className) {
+    const element = document.createElement("button");
+    element.type = type;
+    element.textContent = label;
+    if (className) element.className = className;
+    return element;
+  }
+
+  function edit(segment) {
+    close(false);
+    const seq = segment.dataset.seq;
+    const editor = document.createElement("form");
+    editor.className = "inline-editor no-print";
+    const area = document.createElement("textarea");
+    area.id = `inline-edit-${seq}`;
+    area.name = "text";
+    area.rows = 2;
+    area.lang = config.language;
+    area.value = segment.textContent.trim();
+    const label = document.createElement("label");
+    label.htmlFor = area.id;
+    label.textContent = fill(text.label, seq);
+    const error = document.createElement("p");
+    error.className = "error";
+    error.setAttribute("role", "alert");
+    error.hidden = true;
+    const row = document.createElement("span");
+    row.className = "button-row";
+    row.append(button(text.save, "submit", "primary"));
+    const cancel = button(text.cancel, "button");
+    cancel.addEventListener("click", () => close(true));
+    row.append(cancel);
+    if (nextSegment(segment)) {
+      const merge = button(text.merge, "button");
+      merge.addEventListener("click", () => {
+        const post = document.createElement("form");
+        post.method = "post";
+        post.action = config.mergeUrl.replace("/0/", `/${seq}/`);
+        const token = document.createElement("input");
+        token.type = "hidden";
+        token.name = "csrfmiddlewaretoken";
+        token.value = csrfToken();
+        post.append(token);
+        document.body.append(post);
+        post.submit();
+      });
+      row.append(merge);
+    }
+    editor.append(label, area, error, row);
+    editor.addEventListener("keydown", (event) => {
+      if (event.key === "Escape") close(true);
+    });
+    editor.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const response = await fetch(config.captionUrl.replace("/0/", `/${seq}/`), {
+        method: "PATCH",
+        headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken() },
+        body: JSON.stringify({ text: area.value }),
+        credentials: "same-origin",
+      }).catch(() => null);
+      if (response && response.ok) {
+        segment.textContent = (await response.json()).text;
+        status.textContent = fill(text.saved, seq);
+        close(true);
+      } else {
+        let reason = text.failed;
+        try {
+          const body = await response.json();
+          if (body.text) reason = `${reason} ${[].concat(body.text).join(" ")}`;
+        } catch (ignored) { /* not JSON: keep the general message */ }
+        error.textContent = reason;
+        error.hidden = false;
+      }
+    });
+    segment.after(editor);
+    segment.hidden = true;
+    open = { segment, editor };
+    area.focus();
+  }
+
+  for (const segment of transcript.querySelectorAll(".segment")) {
+    segment.tabIndex = 0;
+    segment.classList.add("editable");
+    segment.setAttribute("role", "button");
+    segment.setAttribute("aria-label", `${fill(text.label, segment.dataset.seq)}: ${segment.textContent.trim()}`);
+    segment.addEventListener("click", () => edit(segment));
+    segment.addEventListener("keydown", (event) => {
+      if (event.key === "Enter" || event.key === " ") {
+        event.preventDefault();
+        edit(segment);
+      }
+    });
+  }
+  status.textContent = text.hint;
+})();

@@ -39,6 +39,11 @@
     jumpButton.hidden = followNewest; // reading back: offer the way to the newest caption
   });
   jumpButton.addEventListener("click", scrollToNewest);
+  // A smaller window (a phone turned, the pop-out resized, the settings opened) keeps the
+  // newest caption in view while the reader follows it.
+  if ("ResizeObserver" in window) {
+    new ResizeObserver(() => { if (followNewest) scrollToNewest(); }).observe(scroller);
+  }
   function afterNewText() {
     if (followNewest) scrollToNewest();
     else jumpButton.hidden = false;

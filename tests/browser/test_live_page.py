@@ -134,7 +134,7 @@ def test_keywords_are_highlighted_as_whole_words_and_can_be_turned_off(
     marks = page.locator("#finals mark.keyword").all_inner_texts()
     assert "field" in marks and "dedicate" in marks and "war" in marks
     assert "um" not in [mark.lower() for mark in marks]  # a filler is never a keyword
-    battlefield = page.locator("#caption-2")
+    battlefield = page.locator("#caption-1")
     expect(battlefield).to_contain_text("battlefield")
     assert battlefield.locator("mark").all_inner_texts() == ["war"]  # not "…field"
     assert "um" not in page.locator("#live-keyword-list").inner_text().lower().split()

@@ -70,6 +70,7 @@ def lecture_live(request: HttpRequest, lecture_id: int) -> HttpResponse:
         "status": lecture.status,
         "popoutUrl": f"{reverse('lecture_live', args=[lecture.pk])}?popout=1",
         "language": lecture.course.language,
+        "lectureUrl": reverse("lecture_detail", args=[lecture.pk]),
     }
     strings = {
         "popoutTitle": _("Captions: %(title)s") % {"title": lecture.title},
@@ -80,6 +81,7 @@ def lecture_live(request: HttpRequest, lecture_id: int) -> HttpResponse:
         "live": _("Live"),
         "reconnecting": _("Connection lost. Reconnecting… Captions said meanwhile will appear."),
         "ended": _("The lecture has ended. The captions stay on the lecture page."),
+        "openNotes": _("Open the lecture page"),
         "refused": _("You cannot watch this lecture."),
         "notLive": _("This lecture is not live. Captions appear when it starts."),
         "saveFailed": _("Your settings could not be saved."),

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from classroom.presentation import Notes
-from ml.subtitles import Cue, reading_clock, to_srt, to_text, to_vtt
+from ml.subtitles import Cue, reading_clock, subtitle_cues, to_srt, to_text, to_vtt
 
 
 @dataclass(frozen=True)
@@ -65,9 +65,9 @@ def to_markdown(notes: Notes) -> str:
 
 def render(notes: Notes, fmt: str) -> str:
     if fmt == "vtt":
-        return to_vtt(_cues(notes))
+        return to_vtt(subtitle_cues(_cues(notes)), max_line_chars=None)
     if fmt == "srt":
-        return to_srt(_cues(notes))
+        return to_srt(subtitle_cues(_cues(notes)), max_line_chars=None)
     if fmt == "txt":
         return to_text(_cues(notes))
     if fmt == "md":

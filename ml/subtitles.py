@@ -152,26 +152,100 @@ def escape_vtt_text(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+# -- subtitle conventions -------------------------------------------------------------------------
+
+# Subtitles, as players show them over a video: at most two lines a cue, a line a reader takes
+# in at a glance, on screen long enough to read and never so long that it lingers. The numbers
+# follow broadcast and streaming style guides (e.g. Netflix's timed-text guides: 42 characters
+# a line for Latin script, 16 for Korean, at most 2 lines, 5/6 s to 7 s a subtitle). A Hangul
+# syllable is about twice as wide as a Latin letter and carries a whole syllable, so 16 of them
+# hold about as much as 35-42 Latin characters.
+SUBTITLE_MAX_LINES = 2
+SUBTITLE_LATIN_LINE_CHARS = 42
+SUBTITLE_HANGUL_LINE_CHARS = 16
+SUBTITLE_MIN_MS = 1000
+SUBTITLE_MAX_MS = 7000
+
+
+def line_width_for(text: str) -> int:
+    """Characters per subtitle line for `text`: the Hangul width when at least a third of its
+    letters are Hangul (Korean with English terms in it), the Latin width otherwise."""
+    letters = [ch for ch in text if ch.isalpha()]
+    hangul = sum(1 for ch in letters if "\uac00" <= ch <= "\ud7a3")
+    if letters and hangul * 3 >= len(letters):
+        return SUBTITLE_HANGUL_LINE_CHARS
+    return SUBTITLE_LATIN_LINE_CHARS
+
+
+def _chunks(text: str, width: int) -> list[str]:
+    """`text` cut at spaces into pieces that each wrap into at most SUBTITLE_MAX_LINES lines
+    (a single word too long for that, such as a URL, stays whole on its own)."""
+    chunks: list[str] = []
+    current: list[str] = []
+    for piece in text.split(" "):
+        trial = " ".join([*current, piece])
+        if current and len(wrap_lines(trial, width)) > SUBTITLE_MAX_LINES:
+            chunks.append(" ".join(current))
+            current = [piece]
+        else:
+            current.append(piece)
+    if current:
+        chunks.append(" ".join(current))
+    return chunks
+
+
+def subtitle_cues(cues: Iterable[CueLike]) -> list[Cue]:
+    """Cues as subtitles (see the constants above): a long caption becomes several cues cut at
+    word boundaries, each at most two lines; its time is shared by their lengths; no cue lasts
+    over SUBTITLE_MAX_MS, and a short one is held to SUBTITLE_MIN_MS where the next cue leaves
+    room. Write them with `max_line_chars=None` so each is wrapped at its own script's width."""
+    pieces: list[Cue] = []
+    for cue in prepare_cues(cues):
+        chunks = _chunks(cue.text, line_width_for(cue.text))
+        total = sum(len(chunk) for chunk in chunks)
+        start = cue.start_ms
+        span = cue.end_ms - cue.start_ms
+        for index, chunk in enumerate(chunks):
+            end = (
+                cue.end_ms
+                if index == len(chunks) - 1
+                else start + max(1, round(span * len(chunk) / total))
+            )
+            pieces.append(Cue(start_ms=start, end_ms=end, text=chunk))
+            start = end
+    timed: list[Cue] = []
+    for index, cue in enumerate(pieces):
+        following = pieces[index + 1].start_ms if index + 1 < len(pieces) else None
+        end = min(cue.end_ms, cue.start_ms + SUBTITLE_MAX_MS)
+        if end - cue.start_ms < SUBTITLE_MIN_MS:
+            wanted = cue.start_ms + SUBTITLE_MIN_MS
+            end = max(end, wanted if following is None else min(wanted, following))
+        timed.append(Cue(start_ms=cue.start_ms, end_ms=end, text=cue.text))
+    return timed
+
+
 # -- formats --------------------------------------------------------------------------------------
 
 
-def to_vtt(cues: Iterable[CueLike], *, max_line_chars: int = DEFAULT_MAX_LINE_CHARS) -> str:
-    """A WebVTT file: the `WEBVTT` header, then one block per cue."""
+def to_vtt(cues: Iterable[CueLike], *, max_line_chars: int | None = DEFAULT_MAX_LINE_CHARS) -> str:
+    """A WebVTT file: the `WEBVTT` header, then one block per cue. `max_line_chars=None`
+    wraps each cue at its script's subtitle width (`line_width_for`)."""
     blocks = ["WEBVTT"]
     for cue in prepare_cues(cues):
-        lines = [escape_vtt_text(line) for line in wrap_lines(cue.text, max_line_chars)]
+        width = max_line_chars or line_width_for(cue.text)
+        lines = [escape_vtt_text(line) for line in wrap_lines(cue.text, width)]
         timing = f"{vtt_timestamp(cue.start_ms)} --> {vtt_timestamp(cue.end_ms)}"
         blocks.append("\n".join([timing, *lines]))
     return "\n\n".join(blocks) + "\n"
 
 
-def to_srt(cues: Iterable[CueLike], *, max_line_chars: int = DEFAULT_MAX_LINE_CHARS) -> str:
+def to_srt(cues: Iterable[CueLike], *, max_line_chars: int | None = DEFAULT_MAX_LINE_CHARS) -> str:
     """A SubRip file: blocks numbered from 1. SRT has no escaping: the text is written as it is
     (parsers look for a whole timing line, so `-->` in a sentence is safe; players that read
     `<i>` as markup would read a literal `<i>` in speech that way too)."""
     blocks: list[str] = []
     for index, cue in enumerate(prepare_cues(cues), start=1):
-        lines = wrap_lines(cue.text, max_line_chars)
+        lines = wrap_lines(cue.text, max_line_chars or line_width_for(cue.text))
         timing = f"{srt_timestamp(cue.start_ms)} --> {srt_timestamp(cue.end_ms)}"
         blocks.append("\n".join([str(index), timing, *lines]))
     return "\n\n".join(blocks) + "\n" if blocks else ""

@@ -23,6 +23,12 @@
   function setState(name, message) {
     stateEl.dataset.state = name;
     stateEl.textContent = message || text[name] || "";
+    if (name === "ended") { // where the captions are now: one click away
+      const link = document.createElement("a");
+      link.href = config.lectureUrl;
+      link.textContent = text.openNotes;
+      stateEl.append(" ", link);
+    }
   }
 
   // -- auto-scroll that pauses while the reader looks back ---------------------------------

@@ -96,10 +96,11 @@ def test_the_webvtt_export_is_valid(world: World) -> None:
     lecture = ready_lecture(world)
     body = client_for(world.student).get(reverse("lecture_export", args=[lecture.pk, "vtt"]))
     captions = webvtt.from_buffer(io.StringIO(body.content.decode()))
-    assert len(captions) == len(CAPTIONS)
-    assert captions[0].start == "00:00:00.000" and captions[3].end == "00:00:17.000"
+    # A caption too long for two subtitle lines becomes two cues (ml.subtitles.subtitle_cues).
+    assert len(captions) >= len(CAPTIONS)
+    assert captions[0].start == "00:00:00.000" and captions[-1].end == "00:00:17.000"
     # Escaped as WebVTT requires (webvtt-py keeps the references as they are).
-    assert captions[2].text.startswith("&lt;script&gt;alert('x')&lt;/script&gt;")
+    assert captions[2].text.replace("\n", "").startswith("&lt;script&gt;alert('x')&lt;/script&gt;")
     assert "<script>" not in body.content.decode()
 
 
@@ -107,7 +108,7 @@ def test_the_srt_export_is_valid(world: World) -> None:
     lecture = ready_lecture(world)
     body = client_for(world.student).get(reverse("lecture_export", args=[lecture.pk, "srt"]))
     subtitles = pysrt.from_string(body.content.decode())
-    assert len(subtitles) == len(CAPTIONS)
+    assert len(subtitles) >= len(CAPTIONS)
     assert subtitles[1].start.ordinal == 3200
     assert subtitles[1].text.replace("\n", " ") == CAPTIONS[1][2]
 

@@ -105,6 +105,7 @@ class SearchHit:
     snippet: str
     highlights: tuple[tuple[int, int], ...]
     rank: float
+    language: str = "ko"  # the course's language: the snippet's `lang` on the page
 
     @property
     def snippet_html(self) -> SafeString:
@@ -203,6 +204,7 @@ def search_segments(
                 snippet=snippet,
                 highlights=tuple(highlights),
                 rank=rank,
+                language=lecture.course.language,
             )
         )
     return SearchPage(

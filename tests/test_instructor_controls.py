@@ -129,3 +129,27 @@ def test_live_lectures_are_listed_for_the_dashboards_poll(world: World) -> None:
     results = client.get("/api/lectures/?status=live").json()["results"]
     assert [lecture["id"] for lecture in results] == [world.lecture.pk]
     assert client.get("/api/lectures/?status=nonsense").status_code == 400
+
+
+def test_a_recording_being_transcribed_is_described_truthfully(world: World) -> None:
+    lecture = world.lecture
+    lecture.segments.all().delete()
+    Lecture.objects.filter(pk=lecture.pk).update(
+        status=Lecture.Status.PROCESSING, recording="recordings/2030/03/week1.m4a"
+    )
+    body = client_for(world.instructor).get(reverse("lecture_detail", args=[lecture.pk]))
+    text = body.content.decode()
+    assert "The recording is being transcribed." in text
+    assert "The transcript appears here once the recording is transcribed." in text
+    assert "The summary and keywords are being prepared" not in text  # not yet: at 0 %
+    assert "No captions were recorded" not in text
+    assert "This lecture has ended." not in text  # it was never held live
+
+
+def test_lecture_cards_show_the_date_a_lecture_was_held(world: World) -> None:
+    held = timezone.now() - timedelta(days=3)
+    Lecture.objects.filter(pk=world.lecture.pk).update(
+        status=Lecture.Status.READY, started_at=held, ended_at=held + timedelta(hours=1)
+    )
+    body = client_for(world.student).get(reverse("course_detail", args=[world.course.pk]))
+    assert timezone.localtime(held).strftime("%Y-%m-%d %H:%M") in body.content.decode()

@@ -35,6 +35,11 @@ urlpatterns = [
         name="recording_retry",
     ),
     path(
+        "lectures/<int:lecture_id>/recording/audio/",
+        recording_views.recording_audio,
+        name="recording_audio",
+    ),
+    path(
         "lectures/<int:lecture_id>/recording/progress/",
         recording_views.recording_progress,
         name="recording_progress",

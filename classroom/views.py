@@ -178,12 +178,16 @@ def lecture_detail(request: HttpRequest, lecture_id: int) -> HttpResponse:
         context["correct_config"] = {
             "captionUrl": f"/api/lectures/{lecture.pk}/captions/0/",
             "mergeUrl": reverse("caption_merge", args=[lecture.pk, 0]),
+            # The uploaded recording, to hear a caption while correcting it (live audio is
+            # not kept, so lectures broadcast live have none).
+            "audioUrl": reverse("recording_audio", args=[lecture.pk]) if lecture.recording else "",
             "language": lecture.course.language,
             "strings": {
                 "hint": _("Select a caption to correct it here."),
                 "label": _("Caption %(seq)s"),
                 "save": _("Save"),
                 "cancel": _("Cancel"),
+                "listen": _("Listen"),
                 "merge": _("Merge with the next caption"),
                 "saved": _("Caption %(seq)s corrected."),
                 "failed": _("The correction could not be saved."),

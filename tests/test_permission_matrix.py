@@ -123,6 +123,11 @@ PAGE_CASES: dict[str, tuple[str, Callable[[World], str], dict[str, int | str]]] 
         lambda w: reverse("recording_retry", args=[w.lecture.pk]),
         expected(LOGIN, 403, 404, 302, 404, 302),
     ),
+    "recording audio (none uploaded)": (
+        "get",
+        lambda w: reverse("recording_audio", args=[w.lecture.pk]),
+        expected(LOGIN, 403, 404, 404, 404, 404),
+    ),
     "recording progress": (
         "get",
         lambda w: reverse("recording_progress", args=[w.lecture.pk]),

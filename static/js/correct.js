@@ -39,6 +39,21 @@
     return element;
   }
 
+  // The caption's stretch of the uploaded recording, from its start to its end.
+  let player = null;
+  function listenButton(segment) {
+    const listen = button(`▶ ${text.listen}`, "button");
+    listen.addEventListener("click", () => {
+      if (!player) player = new Audio(config.audioUrl);
+      const start = Number(segment.dataset.start) / 1000;
+      const end = Number(segment.dataset.end) / 1000;
+      player.currentTime = start;
+      player.ontimeupdate = () => { if (player.currentTime >= end) player.pause(); };
+      player.play().catch(() => {});
+    });
+    return listen;
+  }
+
   function edit(segment) {
     close(false);
     const seq = segment.dataset.seq;
@@ -60,6 +75,7 @@
     const row = document.createElement("span");
     row.className = "button-row";
     row.append(button(text.save, "submit", "primary"));
+    if (config.audioUrl) row.append(listenButton(segment));
     const cancel = button(text.cancel, "button");
     cancel.addEventListener("click", () => close(true));
     row.append(cancel);

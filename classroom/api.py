@@ -27,6 +27,7 @@ from lectures.selectors import (
     courses_visible_to,
     enrollments_visible_to,
     lectures_visible_to,
+    require_course_manager,
 )
 
 
@@ -262,8 +263,7 @@ class LectureViewSet(
         """How many are watching the lecture's captions now (its students with the live page
         or the notes open); for the course's instructors, on the broadcast page."""
         lecture = self.get_object()
-        if not can_manage_course(request_user(request), lecture.course):
-            raise PermissionDenied("Only the course's instructors see who is watching.")
+        require_course_manager(request_user(request), lecture.course)
         return Response({"viewers": viewer_count(lecture.pk)})
 
     @extend_schema(responses={200: OpenApiTypes.OBJECT})

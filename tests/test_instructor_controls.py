@@ -8,8 +8,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
-from lectures.models import Lecture
 from classroom.notes import process_lecture
+from lectures.models import Lecture
 from lectures.services import (
     RESUME_WINDOW,
     course_vocabulary_set,

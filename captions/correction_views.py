@@ -3,7 +3,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -68,5 +68,31 @@ def caption_merge(request: HttpRequest, lecture_id: int, seq: int) -> HttpRespon
         messages.error(request, " ".join(error.messages))
     else:
         messages.success(request, _("The two captions are now one."))
+    notes_url = reverse("lecture_detail", args=[lecture.pk])
+    return redirect(f"{notes_url}?correct=1#seg-{seq}")
+
+
+@login_required
+@require_POST
+def caption_split(request: HttpRequest, lecture_id: int, seq: int) -> HttpResponse:
+    """Cut caption `seq` in two: POST `first` and `second` (services.segment_split)."""
+    user = request_user(request)
+    lecture = get_object_or_404(lectures_visible_to(user), pk=lecture_id)
+    if not can_correct_captions(user, lecture.course):
+        raise PermissionDenied
+    try:
+        services.segment_split(
+            lecture_id=lecture.pk,
+            seq=seq,
+            by=user,
+            first=request.POST.get("first", ""),
+            second=request.POST.get("second", ""),
+        )
+    except TranscriptSegment.DoesNotExist as error:
+        raise Http404 from error
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("The caption is now two captions."))
     notes_url = reverse("lecture_detail", args=[lecture.pk])
     return redirect(f"{notes_url}?correct=1#seg-{seq}")

@@ -14,7 +14,7 @@ from asgiref.sync import sync_to_async
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import F, Max
 from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -186,6 +186,67 @@ def segment_correct(*, lecture_id: int, seq: int, by: User, text: str) -> Transc
     if lecture.status != Lecture.Status.LIVE:  # live keywords wait for new captions
         transcript_changed.send(sender=TranscriptSegment, lecture=lecture, seq=seq)
     return segment
+
+
+# Captions after a split move up by one seq; this offset first lifts them clear of the rows
+# they move onto, since the one-seq-per-lecture constraint is checked row by row.
+_RENUMBER_OFFSET = 1_000_000
+
+
+@transaction.atomic
+def segment_split(
+    *, lecture_id: int, seq: int, by: User, first: str, second: str
+) -> tuple[TranscriptSegment, TranscriptSegment]:
+    """Cut caption `seq` in two: it keeps `first`, a new caption right after it gets `second`,
+    and its time is shared by their lengths. Only after the lecture (the captions after it are
+    renumbered, which a live viewer resuming by seq could not follow); the notes are computed
+    again, and pages showing the lecture reload when they are ready. Both texts stay in the
+    history: each part has a revision from the caption it came from.
+
+    Raises TranscriptSegment.DoesNotExist, PermissionDenied or ValidationError.
+    """
+    first, second = " ".join(first.split()), " ".join(second.split())
+    if not first or not second:
+        raise ValidationError(_("Both parts of a split caption need text."), code="required")
+    if max(len(first), len(second)) > MAX_CORRECTION_CHARS:
+        raise ValidationError(
+            _("A caption can have at most %(max)d characters.") % {"max": MAX_CORRECTION_CHARS},
+            code="max_length",
+        )
+    lecture = Lecture.objects.select_for_update().select_related("course").get(pk=lecture_id)
+    if not can_correct_captions(by, lecture.course):
+        raise PermissionDenied(_("Only the course's instructors and captioners correct captions."))
+    if lecture.status in (Lecture.Status.SCHEDULED, Lecture.Status.LIVE):
+        raise ValidationError(
+            _("Captions can be split once the lecture has ended."), code="invalid_state"
+        )
+    segment = TranscriptSegment.objects.select_for_update().get(lecture=lecture, seq=seq)
+    original = segment.text
+    later = TranscriptSegment.objects.filter(lecture=lecture, seq__gt=seq)
+    later.update(seq=F("seq") + _RENUMBER_OFFSET)
+    later = TranscriptSegment.objects.filter(lecture=lecture, seq__gt=_RENUMBER_OFFSET)
+    later.update(seq=F("seq") - _RENUMBER_OFFSET + 1)
+    cut = segment.start_ms + round(
+        (segment.end_ms - segment.start_ms) * len(first) / (len(first) + len(second))
+    )
+    new = TranscriptSegment.objects.create(
+        lecture=lecture, seq=seq + 1, start_ms=cut, end_ms=segment.end_ms, text=second
+    )
+    new.edited_at = timezone.now()
+    new.save(update_fields=["edited_at"])
+    segment.text, segment.end_ms, segment.edited_at = first, cut, timezone.now()
+    segment.search_terms = ""
+    segment.save(update_fields=["text", "end_ms", "edited_at", "search_terms"])
+    SegmentRevision.objects.bulk_create(
+        [
+            SegmentRevision(segment=segment, previous_text=original, text=first, edited_by=by),
+            SegmentRevision(segment=new, previous_text=original, text=second, edited_by=by),
+        ]
+    )
+    lecture.transcript_revision += 1
+    lecture.save(update_fields=["transcript_revision"])
+    transcript_changed.send(sender=TranscriptSegment, lecture=lecture, seq=seq)
+    return segment, new
 
 
 @transaction.atomic

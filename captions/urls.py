@@ -16,4 +16,9 @@ urlpatterns = [
         correction_views.caption_merge,
         name="caption_merge",
     ),
+    path(
+        "lectures/<int:lecture_id>/captions/<int:seq>/split/",
+        correction_views.caption_split,
+        name="caption_split",
+    ),
 ]

@@ -178,6 +178,10 @@ def lecture_detail(request: HttpRequest, lecture_id: int) -> HttpResponse:
         context["correct_config"] = {
             "captionUrl": f"/api/lectures/{lecture.pk}/captions/0/",
             "mergeUrl": reverse("caption_merge", args=[lecture.pk, 0]),
+            # Splitting renumbers the captions after it: only once the lecture is over.
+            "splitUrl": reverse("caption_split", args=[lecture.pk, 0])
+            if lecture.is_past
+            else "",
             # The uploaded recording, to hear a caption while correcting it (live audio is
             # not kept, so lectures broadcast live have none).
             "audioUrl": reverse("recording_audio", args=[lecture.pk]) if lecture.recording else "",
@@ -188,6 +192,7 @@ def lecture_detail(request: HttpRequest, lecture_id: int) -> HttpResponse:
                 "save": _("Save"),
                 "cancel": _("Cancel"),
                 "listen": _("Listen"),
+                "split": _("Split at the cursor"),
                 "merge": _("Merge with the next caption"),
                 "saved": _("Caption %(seq)s corrected."),
                 "failed": _("The correction could not be saved."),

@@ -93,6 +93,11 @@ PAGE_CASES: dict[str, tuple[str, Callable[[World], str], dict[str, int | str]]] 
         lambda w: reverse("caption_merge", args=[w.lecture.pk, 1]),
         expected(LOGIN, 403, 404, 302, 404, 302),
     ),
+    "split a caption (nothing posted: explained)": (
+        "post",
+        lambda w: reverse("caption_split", args=[w.lecture.pk, 1]),
+        expected(LOGIN, 403, 404, 302, 404, 302),
+    ),
     "name a captioner": (
         "post",
         lambda w: reverse("course_captioners", args=[w.course.pk]),

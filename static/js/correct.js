@@ -54,6 +54,22 @@
     return listen;
   }
 
+  // A plain form post (the page comes back at the caption, with a message).
+  function post(action, fields) {
+    const form = document.createElement("form");
+    form.method = "post";
+    form.action = action;
+    for (const [name, value] of Object.entries({ csrfmiddlewaretoken: csrfToken(), ...fields })) {
+      const input = document.createElement("input");
+      input.type = "hidden";
+      input.name = name;
+      input.value = value;
+      form.append(input);
+    }
+    document.body.append(form);
+    form.submit();
+  }
+
   function edit(segment) {
     close(false);
     const seq = segment.dataset.seq;
@@ -79,20 +95,21 @@
     const cancel = button(text.cancel, "button");
     cancel.addEventListener("click", () => close(true));
     row.append(cancel);
+    if (config.splitUrl) {
+      // Two captions: the text before the cursor, and the text after it.
+      const split = button(text.split, "button");
+      split.addEventListener("click", () => {
+        const at = area.selectionStart;
+        post(config.splitUrl.replace("/0/", `/${seq}/`), {
+          first: area.value.slice(0, at),
+          second: area.value.slice(at),
+        });
+      });
+      row.append(split);
+    }
     if (nextSegment(segment)) {
       const merge = button(text.merge, "button");
-      merge.addEventListener("click", () => {
-        const post = document.createElement("form");
-        post.method = "post";
-        post.action = config.mergeUrl.replace("/0/", `/${seq}/`);
-        const token = document.createElement("input");
-        token.type = "hidden";
-        token.name = "csrfmiddlewaretoken";
-        token.value = csrfToken();
-        post.append(token);
-        document.body.append(post);
-        post.submit();
-      });
+      merge.addEventListener("click", () => post(config.mergeUrl.replace("/0/", `/${seq}/`), {}));
       row.append(merge);
     }
     editor.append(label, area, error, row);

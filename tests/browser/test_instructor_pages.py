@@ -125,6 +125,13 @@ def test_captions_are_corrected_in_place_and_merged(
     expect(page.locator("#seg-2")).to_have_count(0)
     assert SegmentRevision.objects.filter(segment__lecture=lecture, segment__seq=1).count() == 2
 
+    # And cut in two again, at the cursor.
+    page.click("#seg-1")
+    page.locator("#inline-edit-1").evaluate("el => el.setSelectionRange(21, 21)")
+    page.click("text=커서 위치에서 나누기")
+    expect(page.locator("#seg-1")).to_have_text("We are met on a great")
+    expect(page.locator("#seg-2")).to_have_text("battlefield of that war.")
+
 
 def test_the_dashboard_shows_a_lecture_going_live_without_a_reload(
     transactional_db: None, world: World, live_server: Any, browser: Browser

@@ -1,12 +1,13 @@
-"""Merging a sentence that recognition split in two: one caption, history kept, viewers told."""
+"""Merging a sentence that recognition split in two (one caption, history kept, viewers told),
+and splitting a caption that holds two."""
 
 import pytest
 from channels.db import database_sync_to_async
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 
 from captions.models import SegmentRevision, TranscriptSegment
-from captions.services import segment_correct, segment_merge
+from captions.services import segment_correct, segment_merge, segment_split
 from lectures.models import Lecture
 from tests.captions.conftest import Socket, viewer_path
 from tests.conftest import World, client_for
@@ -90,3 +91,46 @@ async def test_viewers_get_the_joined_text_and_lose_the_second_caption(
         "text": "We are met on a great battlefield of that war.",
     }
     assert await viewer.receive_until("remove") == {"type": "remove", "seq": 2, "merged_into": 1}
+
+
+def finished(lecture: Lecture) -> None:
+    split_sentence(lecture)
+    lecture.status = Lecture.Status.READY
+    lecture.save()
+
+
+def test_a_caption_is_split_in_two_and_the_captions_after_it_move_up(world: World) -> None:
+    finished(world.lecture)
+    first, second = segment_split(
+        lecture_id=world.lecture.pk,
+        seq=2,
+        by=world.instructor,
+        first="battlefield",
+        second="of that war.",
+    )
+    rows = list(world.lecture.segments.order_by("seq").values_list("seq", "text"))
+    assert rows == [
+        (1, "We are met on a great"),
+        (2, "battlefield"),
+        (3, "of that war."),
+        (4, "End."),
+    ]
+    assert first.start_ms == 1600 and second.end_ms == 3000
+    assert first.end_ms == second.start_ms and 1600 < first.end_ms < 3000
+    originals = SegmentRevision.objects.filter(segment__lecture=world.lecture)
+    assert set(originals.values_list("previous_text", flat=True)) == {"battlefield of that war."}
+
+
+def test_splitting_waits_for_the_end_of_the_lecture_and_needs_two_parts(world: World) -> None:
+    split_sentence(world.lecture)  # live
+    with pytest.raises(ValidationError):
+        segment_split(
+            lecture_id=world.lecture.pk, seq=1, by=world.instructor, first="a", second="b"
+        )
+    finished(world.lecture)
+    with pytest.raises(ValidationError):
+        segment_split(
+            lecture_id=world.lecture.pk, seq=1, by=world.instructor, first=" ", second="b"
+        )
+    with pytest.raises(PermissionDenied):
+        segment_split(lecture_id=world.lecture.pk, seq=1, by=world.student, first="a", second="b")

@@ -179,9 +179,7 @@ def lecture_detail(request: HttpRequest, lecture_id: int) -> HttpResponse:
             "captionUrl": f"/api/lectures/{lecture.pk}/captions/0/",
             "mergeUrl": reverse("caption_merge", args=[lecture.pk, 0]),
             # Splitting renumbers the captions after it: only once the lecture is over.
-            "splitUrl": reverse("caption_split", args=[lecture.pk, 0])
-            if lecture.is_past
-            else "",
+            "splitUrl": reverse("caption_split", args=[lecture.pk, 0]) if lecture.is_past else "",
             # The uploaded recording, to hear a caption while correcting it (live audio is
             # not kept, so lectures broadcast live have none).
             "audioUrl": reverse("recording_audio", args=[lecture.pk]) if lecture.recording else "",

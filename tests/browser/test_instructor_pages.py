@@ -2,6 +2,7 @@
 be undone, one click starts and broadcasts, the broadcast page's controls look like what they
 are, corrections are made in place, and a student's dashboard sees a lecture go live."""
 
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -32,6 +33,17 @@ def browser_with_fake_microphone(playwright: Playwright) -> Iterator[Browser]:
     chromium.close()
 
 
+@pytest.fixture
+def notes_aside(transactional_db: None, settings: Settings) -> Iterator[None]:
+    """Notes computed on a background thread, as in the product (never in the request the
+    browser waits for); the test waits for those threads before its database is emptied."""
+    settings.EAGER_TASKS_IN_BACKGROUND = True
+    yield
+    for thread in threading.enumerate():
+        if thread.name.startswith("task-"):
+            thread.join(timeout=300)
+
+
 def go_live(lecture: Lecture) -> None:
     lecture.status = Lecture.Status.LIVE
     lecture.started_at = timezone.now()
@@ -39,9 +51,8 @@ def go_live(lecture: Lecture) -> None:
 
 
 def test_ending_a_lecture_asks_first_and_can_be_undone(
-    transactional_db: None, world: World, live_server: Any, browser: Browser, settings: Settings
+    notes_aside: None, world: World, live_server: Any, browser: Browser
 ) -> None:
-    settings.EAGER_TASKS_IN_BACKGROUND = True  # the notes are computed aside, as in the product
     go_live(world.lecture)
     page = logged_in_page(browser, live_server.url, world.instructor.username, PASSWORD)
     page.goto(f"{live_server.url}/lectures/{world.lecture.pk}/")
@@ -96,9 +107,8 @@ def test_start_and_broadcast_is_one_click_and_the_controls_look_like_what_they_a
 
 
 def test_captions_are_corrected_in_place_and_merged(
-    transactional_db: None, world: World, live_server: Any, browser: Browser, settings: Settings
+    notes_aside: None, world: World, live_server: Any, browser: Browser
 ) -> None:
-    settings.EAGER_TASKS_IN_BACKGROUND = True  # notes computed again aside, as in the product
     lecture = world.lecture
     lecture.segments.all().delete()
     for seq, text in enumerate(["We are met on a great", "battlefield of that war.", "End."], 1):

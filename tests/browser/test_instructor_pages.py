@@ -13,8 +13,7 @@ from pytest_django import Settings
 
 from captions.models import SegmentRevision, TranscriptSegment
 from lectures.models import Lecture
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, logged_in_page
-from tests.browser.test_accessibility import assert_no_violations
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, assert_no_violations, logged_in_page
 from tests.conftest import PASSWORD, World
 
 

@@ -13,8 +13,7 @@ from playwright.sync_api import Browser, Page, ViewportSize, expect
 
 from captions.models import TranscriptSegment
 from lectures.models import Keyword, Lecture
-from tests.browser.conftest import logged_in_page
-from tests.browser.test_accessibility import assert_no_violations
+from tests.browser.conftest import assert_no_violations, logged_in_page
 from tests.conftest import PASSWORD, World
 from tests.daphne_server import daphne_server
 

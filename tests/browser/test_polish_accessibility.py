@@ -8,8 +8,7 @@ from django.utils import timezone
 from playwright.sync_api import Browser, Page
 
 from lectures.models import Lecture
-from tests.browser.conftest import logged_in_page
-from tests.browser.test_accessibility import assert_no_violations
+from tests.browser.conftest import assert_no_violations, logged_in_page
 from tests.conftest import PASSWORD, World
 
 SIZES = [{"width": 390, "height": 844}, {"width": 1280, "height": 800}]

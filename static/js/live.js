@@ -40,7 +40,15 @@
     followNewest = true;
     jumpButton.hidden = true;
   }
+  let knownHeight = scroller.clientHeight;
+  function resized() {
+    if (scroller.clientHeight === knownHeight) return false;
+    knownHeight = scroller.clientHeight;
+    if (followNewest) scrollToNewest();
+    return true;
+  }
   scroller.addEventListener("scroll", () => {
+    if (resized()) return; // the box changed size, the reader did not scroll
     followNewest = nearBottom();
     jumpButton.hidden = followNewest; // reading back: offer the way to the newest caption
   });
@@ -48,7 +56,7 @@
   // A smaller window (a phone turned, the pop-out resized, the settings opened) keeps the
   // newest caption in view while the reader follows it.
   if ("ResizeObserver" in window) {
-    new ResizeObserver(() => { if (followNewest) scrollToNewest(); }).observe(scroller);
+    new ResizeObserver(resized).observe(scroller);
   }
   function afterNewText() {
     if (followNewest) scrollToNewest();

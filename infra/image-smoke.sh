@@ -5,7 +5,11 @@
 #   SMOKE_SKIP_BUILD=1 bash infra/image-smoke.sh    test the image built last time
 #
 # Build: buildah (`--isolation chroot --storage-driver vfs`: no daemon, no user namespaces, no
-# overlay mounts needed). When the base image python:3.11-slim-bookworm cannot be pulled (no
+# overlay mounts needed). Run: the image's file system (`buildah from` + `buildah mount`) is
+# mounted read-only in a private mount namespace with a tmpfs /tmp, and each process runs in it
+# as uid 10001 through chroot with the image's environment: the same confinement as
+# `podman run --read-only --user 10001`, without an OCI runtime (a sandbox that forbids
+# setrlimit, like the one this was written on, cannot run crun). When the base image python:3.11-slim-bookworm cannot be pulled (no
 # registry reachable), a Debian bookworm made by debootstrap with Debian's Python 3.11 stands in
 # for it under the same name; the machine's pip configuration, certificate authorities and local
 # package folders (/etc/pip.conf, /opt/wheels, /opt/pypi) are carried into the build when they
@@ -17,9 +21,9 @@
 #   3. a worker transcribes a recording (espeak-ng speech) uploaded through the application's own
 #      recording_upload: segments land in the database;
 #   4. SIGTERM stops web and the worker cleanly (exit 0 within their grace periods).
-# Prints the image size and each step's time. Needs root, buildah, podman, debootstrap (only
-# without a reachable registry), espeak-ng, curl, pg_isready, and 2+ GB of free disk per
-# build layer (vfs copies every layer: ~15 GB in all).
+# Prints the image size and each step's time. Needs root, buildah, unshare, debootstrap (only
+# without a reachable registry), espeak-ng, curl, pg_isready, psql, and about 15 GB of free disk
+# (vfs copies the whole file system for each step and for the container).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -32,19 +36,18 @@ PORT=${SMOKE_PORT:-18765}
 WORKER_METRICS=${SMOKE_WORKER_METRICS_PORT:-18766}
 STORAGE=(--storage-driver vfs)
 buildah=(buildah "${STORAGE[@]}")
-podman=(podman "${STORAGE[@]}" --cgroup-manager cgroupfs --events-backend file)
 
 started=$(date +%s)
 say() { printf '\n\033[1m== [%4ss] %s\033[0m\n' "$(($(date +%s) - started))" "$*"; }
 die() { echo "SMOKE FAILED: $*" >&2; exit 1; }
 
-for tool in buildah podman curl espeak-ng pg_isready; do
+for tool in buildah unshare curl espeak-ng pg_isready psql; do
   command -v "$tool" >/dev/null || die "$tool is not installed"
 done
 
 # -- the base image ---------------------------------------------------------------------------
 base_image() {
-  if "${podman[@]}" image exists "$BASE"; then return; fi
+  if "${buildah[@]}" inspect --type image "$BASE" >/dev/null 2>&1; then return; fi
   say "base image $BASE"
   if timeout 120 "${buildah[@]}" pull -q "$BASE" >/dev/null 2>&1; then return; fi
   echo "the registry is unreachable: a debootstrapped Debian bookworm stands in for $BASE"
@@ -79,7 +82,11 @@ with open(sys.argv[1], "w") as handle:
     settings.write(handle)
 EOF
   cp /etc/ssl/certs/ca-certificates.crt "$BASE_ROOT/etc/ssl/certs/ca-certificates.crt"
-  tar -C "$BASE_ROOT" -c . | "${podman[@]}" import -q --change 'CMD ["python3"]' - "$BASE" >/dev/null
+  local ctr
+  ctr=$("${buildah[@]}" from scratch)
+  "${buildah[@]}" add "$ctr" "$BASE_ROOT" / >/dev/null
+  "${buildah[@]}" config --cmd python3 "$ctr"
+  "${buildah[@]}" commit -q --rm "$ctr" "$BASE" >/dev/null
 }
 
 # -- the build --------------------------------------------------------------------------------
@@ -92,7 +99,8 @@ build() {
   [ -d /opt/pypi/simple ] && args+=(--build-arg "PIP_EXTRA_INDEX_URL=file:///opt/pypi/simple")
   say "build $IMAGE (buildah, chroot isolation, vfs storage)"
   local t0=$SECONDS
-  nice -n 19 "${buildah[@]}" bud --isolation chroot --layers "${args[@]}" \
+  # No --layers: with vfs every cached layer is a full copy of the file system (tens of GB).
+  nice -n 19 "${buildah[@]}" bud --isolation chroot "${args[@]}" \
     -f infra/docker/Dockerfile -t "$IMAGE" . >/tmp/hearus-image-build.log 2>&1 \
     || { tail -40 /tmp/hearus-image-build.log; die "the build failed (log: /tmp/hearus-image-build.log)"; }
   echo "built in $((SECONDS - t0)) s"
@@ -102,16 +110,18 @@ if [ "${SMOKE_SKIP_BUILD:-0}" != 1 ]; then
   base_image
   build
 fi
-"${podman[@]}" image exists "$IMAGE" || die "no image $IMAGE: build it first"
-size=$("${podman[@]}" image inspect --format '{{.Size}}' "$IMAGE")
-echo "image $IMAGE: $((size / 1000000)) MB"
+"${buildah[@]}" inspect --type image "$IMAGE" >/dev/null 2>&1 || die "no image $IMAGE: build it first"
+size=$("${buildah[@]}" images --format '{{.Size}}' "$IMAGE" | head -n 1)
+echo "image $IMAGE: $size"
 
 # -- the smoke test ---------------------------------------------------------------------------
 work=$(mktemp -d)
-containers=()
+pids=()
+container=""
 cleanup() {
-  local name
-  for name in "${containers[@]}"; do "${podman[@]}" rm -f -t 0 "$name" >/dev/null 2>&1 || true; done
+  local pid
+  for pid in "${pids[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
+  if [ -n "$container" ]; then "${buildah[@]}" rm "$container" >/dev/null 2>&1 || true; fi
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -127,32 +137,64 @@ espeak-ng -v en-us -s 150 -w "$work/in/talk.wav" \
 cp infra/docker/smoke_check.py "$work/in/"
 chmod -R a+rX "$work/in"
 
+say "the image's file system (a container of it, mounted)"
+container=$("${buildah[@]}" from --pull-never "$IMAGE")
+rootfs=$("${buildah[@]}" mount "$container")
+mkdir -p "$rootfs/smoke"
+# The image's environment, then the deployment's settings (as the Kubernetes manifests give them).
+"${buildah[@]}" inspect --type image --format '{{range .OCIv1.Config.Env}}{{println .}}{{end}}' "$IMAGE" \
+  | grep . > "$work/env"
 secret=$(head -c 48 /dev/urandom | base64 | tr -d '\n/+')
-tmpfs_options=rw,size=512m,mode=1777
-run_args=(
-  --network host --read-only --tmpfs "/tmp:$tmpfs_options"
-  --cap-drop ALL --security-opt no-new-privileges
-  -v "$work/media:/var/lib/hearus/media" -v "$work/in:/smoke:ro"
-  -e SECRET_KEY="$secret" -e DATABASE_URL="$DATABASE_URL" -e REDIS_URL="$REDIS_URL"
-  -e "ALLOWED_HOSTS=127.0.0.1,localhost" -e SECURE_SSL_REDIRECT=false -e LOG_LEVEL=WARNING
-)
+cat >> "$work/env" <<EOF
+SECRET_KEY=$secret
+DATABASE_URL=$DATABASE_URL
+REDIS_URL=$REDIS_URL
+ALLOWED_HOSTS=127.0.0.1,localhost
+SECURE_SSL_REDIRECT=false
+LOG_LEVEL=WARNING
+EOF
+
+# in_image ENV_FILE COMMAND...: run COMMAND from the image, as uid 10001, on its read-only root.
+# It replaces the calling shell (exec), so that `in_image ... &` gives the process's own PID to
+# signal: call it in a subshell, `(in_image ...)`, or in the background.
+in_image() {
+  local env_file=$1; shift
+  # shellcheck disable=SC2016  # expanded by the inner bash
+  exec unshare --mount --propagation private bash -c '
+    set -e
+    root=$1 media=$2 smoke=$3 env_file=$4; shift 4
+    mount --bind "$root" "$root"
+    mount -t proc proc "$root/proc"
+    mount --rbind /dev "$root/dev"
+    mount -t tmpfs -o size=512m,mode=1777 tmpfs "$root/tmp"
+    mount --bind "$media" "$root/var/lib/hearus/media"
+    mount --bind "$smoke" "$root/smoke"
+    mount -o remount,bind,ro "$root/smoke"
+    mount -o remount,bind,ro "$root"
+    mapfile -t environment < "$env_file"
+    exec chroot --userspec=10001:10001 "$root" /usr/bin/env -i -C /app "${environment[@]}" \
+      /app/infra/docker/entrypoint.sh "$@"
+  ' in_image "$rootfs" "$work/media" "$work/in" "$env_file" "$@"
+}
 
 say "1. who runs it, and the root file system"
-uid=$("${podman[@]}" run --rm "${run_args[@]}" "$IMAGE" id -u)
+uid=$(in_image "$work/env" id -u)
 [ "$uid" = 10001 ] || die "the image runs as uid $uid, not 10001"
-if "${podman[@]}" run --rm "${run_args[@]}" "$IMAGE" sh -c 'touch /app/written' 2>/dev/null; then
+if (in_image "$work/env" sh -c 'touch /app/written') 2>/dev/null; then
   die "the root file system is writable"
 fi
 echo "ok: uid 10001, read-only root"
 
 say "2. migrations, web, /healthz and /readyz"
-"${podman[@]}" run --rm "${run_args[@]}" "$IMAGE" python manage.py migrate --noinput -v 0
-containers+=(hearus-smoke-web)
-"${podman[@]}" run -d --name hearus-smoke-web "${run_args[@]}" "$IMAGE" \
-  python -m hearus_site.serve -b 127.0.0.1 -p "$PORT" hearus_site.asgi:application >/dev/null
+(in_image "$work/env" python manage.py migrate --noinput -v 0)
+in_image "$work/env" python -m hearus_site.serve -b 127.0.0.1 -p "$PORT" \
+  hearus_site.asgi:application > "$work/web.log" 2>&1 &
+web=$!
+pids+=("$web")
 t0=$SECONDS
 until curl -fsS "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1; do
-  [ $((SECONDS - t0)) -lt 180 ] || { "${podman[@]}" logs hearus-smoke-web | tail -30; die "/healthz did not answer in 180 s"; }
+  kill -0 "$web" 2>/dev/null || { tail -30 "$work/web.log"; die "web exited"; }
+  [ $((SECONDS - t0)) -lt 180 ] || { tail -30 "$work/web.log"; die "/healthz did not answer in 180 s"; }
   sleep 1
 done
 echo "/healthz answered after $((SECONDS - t0)) s"
@@ -160,23 +202,30 @@ curl -fsS "http://127.0.0.1:$PORT/readyz" || die "/readyz is not 200"
 echo
 
 say "3. a worker transcribes an uploaded recording"
-containers+=(hearus-smoke-worker)
-"${podman[@]}" run -d --name hearus-smoke-worker "${run_args[@]}" -e REMAP_SIGTERM=SIGQUIT \
-  -e WORKER_SOFT_SHUTDOWN_S=20 -e WORKER_METRICS_PORT="$WORKER_METRICS" "$IMAGE" \
-  celery -A hearus_site worker -Q nlp,media --prefetch-multiplier 1 --concurrency 1 \
-  --loglevel WARNING --hostname smoke@%h >/dev/null
+cp "$work/env" "$work/worker.env"
+cat >> "$work/worker.env" <<EOF
+REMAP_SIGTERM=SIGQUIT
+WORKER_SOFT_SHUTDOWN_S=20
+WORKER_METRICS_PORT=$WORKER_METRICS
+EOF
+in_image "$work/worker.env" celery -A hearus_site worker -Q nlp,media --prefetch-multiplier 1 \
+  --concurrency 1 --loglevel WARNING --hostname smoke@%h > "$work/worker.log" 2>&1 &
+worker=$!
+pids+=("$worker")
 t0=$SECONDS
-"${podman[@]}" exec hearus-smoke-web python /smoke/smoke_check.py /smoke/talk.wav 600 \
-  || { "${podman[@]}" logs hearus-smoke-worker | tail -40; die "no transcription"; }
-echo "transcribed in $((SECONDS - t0)) s (upload to stored segments, model load included)"
+(in_image "$work/env" python /smoke/smoke_check.py /smoke/talk.wav 600) \
+  || { tail -40 "$work/worker.log"; die "no transcription"; }
+echo "transcribed in $((SECONDS - t0)) s (upload to stored segments, worker start and model load included)"
 
 say "4. SIGTERM stops web and the worker cleanly"
-for name in hearus-smoke-web hearus-smoke-worker; do
+for name in web worker; do
+  pid=${!name}
   t0=$SECONDS
-  "${podman[@]}" stop -t 90 "$name" >/dev/null
-  code=$("${podman[@]}" inspect --format '{{.State.ExitCode}}' "$name")
-  [ "$code" = 0 ] || { "${podman[@]}" logs "$name" | tail -30; die "$name exited with $code on SIGTERM"; }
+  kill -TERM "$pid"
+  code=0
+  wait "$pid" || code=$?
+  [ "$code" = 0 ] || { tail -30 "$work/$name.log"; die "$name exited with $code on SIGTERM"; }
   echo "ok: $name stopped in $((SECONDS - t0)) s, exit 0"
 done
 
-say "smoke test passed (image $((size / 1000000)) MB)"
+say "smoke test passed (image $size)"

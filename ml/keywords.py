@@ -20,14 +20,22 @@ Nothing here imports Django.
 
 from __future__ import annotations
 
+import math
+import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
 import networkx as nx
 
-from ml.korean import Analyzer, get_analyzer
+from ml.background import (
+    DocumentFrequencies,
+    combined_idf,
+    general_log_probs,
+    is_function_like,
+)
+from ml.korean import Analyzer, Noun, get_analyzer
 
 __all__ = [
     "DAMPING",
@@ -41,6 +49,16 @@ __all__ = [
 ]
 
 DAMPING = 0.85
+# Gluing a compound written with spaces (module doc).
+MIN_SPACED_RECURRENCE = 2
+MIN_ASSOCIATION = 0.5
+GENERIC_LOG_PROB = -8.0  # a head noun the language model expects more than this is generic
+VARIANT_SUFFIXES = ("자", "님")
+# Captioners' sound descriptions, "(청중 웃음)", "[박수]", "(laughter)": not words of the lecture.
+SOUND_TAG = re.compile(
+    r"[\[(（][^\])）]{0,20}?(?:웃음|박수|음악|침묵|소리|laugh\w*|applause|music)[^\])）]{0,10}[\])）]",
+    re.IGNORECASE,
+)
 _SCORE_DECIMALS = 6
 
 
@@ -53,12 +71,13 @@ class Occurrence(NamedTuple):
 
 
 class Mention(NamedTuple):
-    """One noun found in one sentence of one segment."""
+    """One noun found in one sentence of one segment (`words`: see `ml.korean.Noun`)."""
 
     term: str
     seq: int
     start: int
     end: int
+    words: tuple[tuple[str, int, int], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,8 +95,11 @@ def sentence_mentions(
     empty lists)."""
     sentences: list[list[Mention]] = []
     for seq, text in segments:
+        text = SOUND_TAG.sub(lambda match: " " * len(match.group()), text)  # offsets kept
         for sentence in analyzer.sentences(text):
-            sentences.append([Mention(n.text, seq, n.start, n.end) for n in sentence.nouns])
+            sentences.append(
+                [Mention(n.text, seq, n.start, n.end, n.words) for n in sentence.nouns]
+            )
     return sentences
 
 
@@ -113,12 +135,112 @@ def rank_nouns(graph: nx.Graph[str]) -> dict[str, float]:
     return {node: round(rank / top, _SCORE_DECIMALS) for node, rank in ranks.items()}
 
 
+def resolve_compounds(
+    sentences: Sequence[Sequence[Noun | Mention]],
+) -> list[list[Noun | Mention]]:
+    """Decide which compounds written with spaces stay glued (see the module doc): a spaced
+    compound is kept as one term when the same term is also written as one word somewhere, or
+    when it recurs (`MIN_SPACED_RECURRENCE` times) with its words mostly together
+    (`MIN_ASSOCIATION`) and does not end in a generic noun (`GENERIC_LOG_PROB`); otherwise it
+    falls apart into its words."""
+    words_count: Counter[str] = Counter()
+    spaced: Counter[str] = Counter()
+    unspaced: set[str] = set()
+    candidates: set[str] = set()
+    for sentence in sentences:
+        for noun in sentence:
+            words = getattr(noun, "words", ())
+            if words:
+                spaced[noun_text(noun)] += 1
+                candidates.update(word for word, _, _ in words)
+                words_count.update(word for word, _, _ in words)
+            else:
+                unspaced.add(noun_text(noun))
+                words_count[noun_text(noun)] += 1
+    heads = general_log_probs(
+        {getattr(n, "words")[-1][0] for s in sentences for n in s if getattr(n, "words", ())}
+    )
+    glued: set[str] = set()
+    for sentence in sentences:
+        for noun in sentence:
+            words = getattr(noun, "words", ())
+            term = noun_text(noun)
+            if not words or term in glued:
+                continue
+            rarest = min(words_count[word] for word, _, _ in words)
+            if term in unspaced or (
+                spaced[term] >= MIN_SPACED_RECURRENCE
+                and spaced[term] >= MIN_ASSOCIATION * rarest
+                and heads[words[-1][0]] < GENERIC_LOG_PROB
+            ):
+                glued.add(term)
+    resolved: list[list[Noun | Mention]] = []
+    for sentence in sentences:
+        out: list[Noun | Mention] = []
+        for noun in sentence:
+            words = getattr(noun, "words", ())
+            if not words or noun_text(noun) in glued:
+                out.append(noun)
+            elif isinstance(noun, Mention):
+                out.extend(Mention(word, noun.seq, start, end) for word, start, end in words)
+            else:
+                out.extend(Noun(word, start, end) for word, start, end in words)
+        resolved.append(out)
+    return resolved
+
+
+def noun_text(noun: Noun | Mention) -> str:
+    return noun.text if isinstance(noun, Noun) else noun.term
+
+
+def variant_map(terms: Iterable[str]) -> dict[str, str]:
+    """Variants that are one term: a term that is another term plus a variant suffix (육아휴직자
+    and 육아휴직, 부처님 and 부처) maps to the shorter one. Spaced and glued spellings are one
+    term already (`resolve_compounds`)."""
+    present = set(terms)
+    mapping: dict[str, str] = {}
+    for term in present:
+        for suffix in VARIANT_SUFFIXES:
+            base = term[: -len(suffix)]
+            if term.endswith(suffix) and len(base) >= 2 and base in present:
+                mapping[term] = base
+                break
+    return mapping
+
+
+def keyness(
+    counts: Mapping[str, int],
+    *,
+    documents: DocumentFrequencies | None = None,
+) -> dict[str, float]:
+    """How much each term is this lecture's topic rather than ordinary Korean: count x max(0,
+    ln p_lecture - ln p_background) (the term's share of the lecture's KL divergence from general
+    Korean, `ml.background`), times its IDF over formal written Korean and the course's other
+    lectures (`documents`). A noun the language model expects everywhere (사람, 경우) has a
+    small log-odds even when frequent; a noun of every formal text (이하, 사항) a small IDF; a
+    topic (윤회, 육아휴직) neither. Measured against ln(1 + count) and sqrt(count) in place of
+    count: those put terms said twice (아쇼카나무) above the lecture's subject."""
+    total = sum(counts.values())
+    if total == 0:
+        return {}
+    background = general_log_probs(counts)
+    weights: dict[str, float] = {}
+    for term, count in counts.items():
+        log_odds = math.log(count / total) - background[term]
+        if is_function_like(term):
+            weights[term] = 0.0
+        else:
+            weights[term] = count * max(0.0, log_odds) * combined_idf(term, documents)
+    return weights
+
+
 def extract_keywords(
     segments: Sequence[tuple[int, str]],
     *,
     analyzer: str | Analyzer = "kiwi",
     top: int = 10,
     window: int = 3,
+    documents: DocumentFrequencies | None = None,
 ) -> list[Keyword]:
     """The `top` keywords of a lecture's final captions, given as (seq, text) segments.
 
@@ -129,9 +251,31 @@ def extract_keywords(
     if window < 2:
         raise ValueError(f"window must be at least 2 (got {window})")
     engine = get_analyzer(analyzer) if isinstance(analyzer, str) else analyzer
-    sentences = sentence_mentions(segments, engine)
-    graph = cooccurrence_graph(([m.term for m in s] for s in sentences), window=window)
-    scores = rank_nouns(graph)
+    sentences = lecture_mentions(segments, engine)
+    return rank_keywords(sentences, top=top, window=window, documents=documents)
+
+
+def lecture_mentions(
+    segments: Sequence[tuple[int, str]], analyzer: Analyzer
+) -> list[list[Mention]]:
+    """Every sentence's nouns with compounds resolved and variants merged (the terms keywords,
+    section titles and summaries count)."""
+    resolved = resolve_compounds(sentence_mentions(segments, analyzer))
+    mentions = [[m for m in sentence if isinstance(m, Mention)] for sentence in resolved]
+    variants = variant_map(m.term for sentence in mentions for m in sentence)
+    return [[m._replace(term=variants.get(m.term, m.term)) for m in s] for s in mentions]
+
+
+def rank_keywords(
+    sentences: Sequence[Sequence[Mention]],
+    *,
+    top: int = 10,
+    window: int = 3,
+    documents: DocumentFrequencies | None = None,
+) -> list[Keyword]:
+    """Keywords from mentions: keyness against the background, times (1 + PageRank) / 2 so that
+    among topical terms those at the centre of the co-occurrence graph come first; normalised
+    to the top score. Terms said once are left out when anything was said twice."""
     counts: Counter[str] = Counter()
     occurrences: dict[str, list[Occurrence]] = {}
     for sentence in sentences:
@@ -140,5 +284,21 @@ def extract_keywords(
             occurrences.setdefault(mention.term, []).append(
                 Occurrence(mention.seq, mention.start, mention.end)
             )
+    if not counts:
+        return []
+    graph = cooccurrence_graph(([m.term for m in s] for s in sentences), window=window)
+    centrality = rank_nouns(graph)
+    weights = keyness(counts, documents=documents)
+    repeated = any(count > 1 for count in counts.values())
+    raw = {
+        term: weights[term] * (1.0 + centrality.get(term, 0.0)) / 2.0
+        for term in counts
+        if counts[term] > 1 or not repeated
+    }
+    best = max(raw.values(), default=0.0)
+    if best <= 0.0:  # nothing stands out from the background: fall back to centrality
+        raw = {term: centrality.get(term, 0.0) for term in raw}
+        best = max(raw.values(), default=0.0) or 1.0
+    scores = {term: round(value / best, _SCORE_DECIMALS) for term, value in raw.items()}
     ranked = sorted(scores, key=lambda term: (-scores[term], -counts[term], term))
     return [Keyword(term, scores[term], counts[term], occurrences[term]) for term in ranked[:top]]

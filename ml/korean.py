@@ -33,6 +33,7 @@ Nothing here imports Django.
 from __future__ import annotations
 
 import bisect
+import itertools
 import re
 import threading
 from collections.abc import Sequence
@@ -51,6 +52,8 @@ __all__ = [
     "OktAnalyzer",
     "Sentence",
     "get_analyzer",
+    "kiwi_sentence_spans",
+    "kiwi_tokenize",
 ]
 
 ANALYZER_NAMES: tuple[str, ...] = ("kiwi", "okt")
@@ -132,6 +135,9 @@ class Noun:
     text: str
     start: int
     end: int
+    # A compound written with spaces ("인공 지능"): its words, each (term, start, end); empty for
+    # a term written as one word. Keywords glue such a compound only when it recurs.
+    words: tuple[tuple[str, int, int], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -270,8 +276,24 @@ def _compound(text: str, pieces: Sequence[_Piece]) -> list[Noun]:
         else:
             keep = (len(term) > 1 or term in ONE_CHARACTER_NOUNS) and term not in KOREAN_STOPWORDS
         if keep:
-            nouns.append(Noun(term, run[0][0].start, run[-1][0].end))
+            nouns.append(Noun(term, run[0][0].start, run[-1][0].end, _spaced_words(text, run)))
     return nouns
+
+
+def _spaced_words(text: str, run: Sequence[tuple[_Piece, str]]) -> tuple[tuple[str, int, int], ...]:
+    """The words of a run joined across spaces, each (term, start, end); () for one word."""
+    words: list[list[tuple[_Piece, str]]] = [[run[0]]]
+    for previous, current in itertools.pairwise(run):
+        if text[previous[0].end : current[0].start]:
+            words.append([current])
+        else:
+            words[-1].append(current)
+    if len(words) == 1:
+        return ()
+    return tuple(
+        ("".join(surface for _, surface in word), word[0][0].start, word[-1][0].end)
+        for word in words
+    )
 
 
 def _build_sentences(
@@ -343,6 +365,21 @@ def kiwi_tokenize(text: str | Sequence[str]) -> Any:
         if isinstance(text, str):
             return kiwi.tokenize(text)
         return list(kiwi.tokenize(list(text)))  # a generator: drained under the lock
+
+
+def kiwi_sentence_spans(text: str) -> list[tuple[int, int]]:
+    """Sentence spans of `text`: Kiwi's splitter (it ends a sentence at a final ending such as
+    "-습니다" or "-어요" even without punctuation), then terminal punctuation followed by white
+    space (Kiwi keeps English sentences together). Spans are trimmed, none empty."""
+    if not text.strip():
+        return []
+    kiwi = _load_kiwi()
+    with _kiwi_lock:
+        kiwi_sentences = kiwi.split_into_sents(text)
+    spans: list[tuple[int, int]] = []
+    for sentence in kiwi_sentences:
+        spans.extend(_regex_sentence_spans(text, sentence.start, sentence.end))
+    return spans
 
 
 class KiwiAnalyzer(_BaseAnalyzer):

@@ -17,6 +17,7 @@ empty (plain text and SRT of no cues are ""; VTT of no cues is just the header).
 """
 
 import json
+import re
 import math
 import unicodedata
 from collections.abc import Iterable
@@ -263,3 +264,52 @@ def to_json(cues: Iterable[CueLike], *, indent: int | None = 2) -> str:
         for cue in prepare_cues(cues)
     ]
     return json.dumps(data, ensure_ascii=False, indent=indent) + "\n"
+
+
+# -- reading caption files ------------------------------------------------------------------------
+
+# "00:01:02.500", "01:02,500", "0:00:09.730" (SBV): hours optional, "," or "." before milliseconds.
+_TIME = r"(?:(\d+):)?(\d{1,2}):(\d{2})[.,](\d{1,3})"
+_CUE_TIMING = re.compile(rf"^\s*{_TIME}\s*(?:-->|,)\s*{_TIME}")
+_MARKUP = re.compile(r"<[^>]*>|\{\\[^}]*\}")  # WebVTT/SRT tags (<i>, <c.x>, <00:01.000>), ASS codes
+_SBV_BREAK = re.compile(r"\[br\]", re.IGNORECASE)
+
+
+class CaptionFileError(ValueError):
+    """A caption file that is neither WebVTT, SubRip nor SBV, or has no timed cue."""
+
+
+def _milliseconds(hours: str | None, minutes: str, seconds: str, fraction: str) -> int:
+    return (
+        (int(hours or 0) * 3600 + int(minutes) * 60 + int(seconds)) * 1000
+        + int(fraction.ljust(3, "0"))
+    )
+
+
+def parse_captions(text: str) -> list[Cue]:
+    """Timed cues of a WebVTT, SubRip (SRT) or YouTube SBV file, in file order: a cue is a timing
+    line ("start --> end", or SBV's "start,end") and the text lines up to the next blank line;
+    SRT's numbers, VTT's header, NOTE/STYLE blocks and cue settings are skipped, tags removed,
+    SBV's "[br]" read as a line break. Raises `CaptionFileError` when no cue is found."""
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").lstrip("\ufeff").split("\n")
+    cues: list[Cue] = []
+    index = 0
+    while index < len(lines):
+        match = _CUE_TIMING.match(lines[index])
+        index += 1
+        if match is None:
+            continue
+        start = _milliseconds(*match.groups()[:4])
+        end = _milliseconds(*match.groups()[4:])
+        body: list[str] = []
+        while index < len(lines) and lines[index].strip():
+            if _CUE_TIMING.match(lines[index]):
+                break  # a cue without a blank line before the next one
+            body.append(lines[index])
+            index += 1
+        words = clean_text(_MARKUP.sub("", _SBV_BREAK.sub(" ", " ".join(body))))
+        if words:
+            cues.append(Cue(start_ms=start, end_ms=max(end, start + MIN_CUE_MS), text=words))
+    if not cues:
+        raise CaptionFileError("no timed cue found: not a WebVTT, SRT or SBV caption file")
+    return cues

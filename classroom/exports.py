@@ -54,6 +54,13 @@ def to_markdown(notes: Notes) -> str:
         "",
     ]
     lines += [f"- {_markdown_escape(s.text)} ({s.clock})" for s in notes.summary] or [_("(none)")]
+    if notes.sections:
+        lines += ["", f"## {_('Sections')}", ""]
+        for section in notes.sections:
+            lines += [f"### {section.clock} {_markdown_escape(section.title)}".rstrip(), ""]
+            lines += [f"- {_markdown_escape(s.text)} ({s.clock})" for s in section.lines]
+            lines += [""]
+        lines.pop()
     lines += ["", f"## {_('Keywords')}", ""]
     lines += [f"- {_markdown_escape(k.term)} ({k.count})" for k in notes.keywords] or [_("(none)")]
     lines += ["", f"## {_('Transcript')}", ""]

@@ -1,4 +1,5 @@
-"""Lecture notes: keywords and an extractive summary computed from the final transcript.
+"""Lecture notes: keywords, sections and an extractive summary computed from the final transcript
+(the pipeline itself is `ml.lecture_notes.build_notes`).
 
 The Celery tasks (`process_lecture`, `refresh_live_keywords`, queue `nlp`) and the functions
 they run; the ML itself lives in `ml/`. They are queued when the transcript changes (the
@@ -28,11 +29,12 @@ from captions.search import index_segments
 from captions.services import transcript_changed
 from classroom.background import RETRIED, TRANSIENT_ERRORS, LectureTask, after_commit
 from lectures import events, lifecycle
-from lectures.models import Keyword, Lecture, Summary
+from lectures.models import Keyword, Lecture, Section, Summary
 from lectures.selectors import require_course_manager
+from ml.background import DocumentFrequencies
 from ml.keywords import Keyword as RankedKeyword
 from ml.keywords import extract_keywords
-from ml.korean import get_analyzer
+from ml.lecture_notes import Caption, LectureNotes, SummaryLine, build_notes
 
 logger = logging.getLogger(__name__)
 
@@ -45,16 +47,6 @@ PROCESSABLE = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class TranscriptSentence:
-    """One sentence of the transcript: `text` is `segment.text[start:end]` of segment `seq`."""
-
-    seq: int
-    start: int
-    end: int
-    text: str
-
-
 def _segments(lecture_id: int) -> list[tuple[int, str]]:
     return list(
         TranscriptSegment.objects.filter(lecture_id=lecture_id)
@@ -63,17 +55,24 @@ def _segments(lecture_id: int) -> list[tuple[int, str]]:
     )
 
 
-def transcript_sentences(segments: Sequence[tuple[int, str]]) -> list[TranscriptSentence]:
-    """The transcript cut into sentences (Kiwi's splitter), each remembering its segment."""
-    analyzer = get_analyzer(settings.KEYWORD_ANALYZER)
-    sentences: list[TranscriptSentence] = []
-    for seq, text in segments:
-        for sentence in analyzer.sentences(text):
-            piece = text[sentence.start : sentence.end].strip()
-            if piece:
-                start = text.index(piece, sentence.start)
-                sentences.append(TranscriptSentence(seq, start, start + len(piece), piece))
-    return sentences
+def _captions(lecture_id: int) -> list[Caption]:
+    return [
+        Caption(seq, start_ms, end_ms, text)
+        for seq, start_ms, end_ms, text in TranscriptSegment.objects.filter(lecture_id=lecture_id)
+        .order_by("seq")
+        .values_list("seq", "start_ms", "end_ms", "text")
+    ]
+
+
+def course_documents(lecture_id: int) -> DocumentFrequencies:
+    """The terms of the course's other lectures with notes: the course's background."""
+    course_id = Lecture.objects.values_list("course_id", flat=True).get(pk=lecture_id)
+    term_sets = (
+        Summary.objects.filter(lecture__course_id=course_id)
+        .exclude(lecture_id=lecture_id)
+        .values_list("term_counts", flat=True)
+    )
+    return DocumentFrequencies.from_term_sets(terms.keys() for terms in term_sets if terms)
 
 
 def compute_keywords(segments: Sequence[tuple[int, str]]) -> list[RankedKeyword]:
@@ -82,21 +81,61 @@ def compute_keywords(segments: Sequence[tuple[int, str]]) -> list[RankedKeyword]
     )
 
 
-def compute_summary(sentences: Sequence[TranscriptSentence]) -> tuple[str, list[dict[str, Any]]]:
-    """The summary's method and its sentences (in lecture order) as stored on `Summary`."""
-    from classroom.summaries import summarize_texts  # loads torch only where summaries run
+@dataclass(frozen=True)
+class ComputedNotes:
+    method: str
+    keywords: list[RankedKeyword]
+    summary: list[dict[str, Any]]
+    sections: list[Section]
+    term_counts: dict[str, int]
 
-    method, picked = summarize_texts([sentence.text for sentence in sentences])
-    return method, [
-        {
-            "seq": sentences[item.index].seq,
-            "start": sentences[item.index].start,
-            "end": sentences[item.index].end,
-            "text": sentences[item.index].text,
-            "score": round(float(item.score), 6),
-        }
-        for item in picked
+
+def _line_data(notes: LectureNotes, line: SummaryLine) -> dict[str, Any]:
+    sentences = [notes.sentences[i] for i in line.sentences]
+    spans = [span for sentence in sentences for span in sentence.spans]
+    return {
+        "seq": spans[0].seq,
+        "start": spans[0].start,
+        "end": spans[0].end,
+        "text": notes.line_text(line),
+        "score": round(float(line.score), 6),
+        "start_ms": sentences[0].start_ms,
+        "end_ms": sentences[-1].end_ms,
+        "spans": [[span.seq, span.start, span.end] for span in spans],
+    }
+
+
+def compute_lecture_notes(lecture_id: int, captions: Sequence[Caption]) -> ComputedNotes:
+    """Keywords, summary and sections of a lecture from its captions (ml.lecture_notes)."""
+    from classroom.summaries import notes_encoder  # loads torch only where it is configured
+
+    notes = build_notes(
+        captions,
+        notes_encoder(),
+        analyzer=settings.KEYWORD_ANALYZER,
+        top_keywords=settings.KEYWORD_COUNT,
+        documents=course_documents(lecture_id),
+    )
+    sections = [
+        Section(
+            lecture_id=lecture_id,
+            position=position,
+            start_ms=max(section.start_ms, 0),
+            end_ms=max(section.end_ms, 0),
+            first_seq=notes.sentences[section.start].seq,
+            title=section.title[: Section._meta.get_field("title").max_length],
+            terms=list(section.terms),
+            sentences=[_line_data(notes, line) for line in section.summary],
+        )
+        for position, section in enumerate(notes.sections, 1)
     ]
+    return ComputedNotes(
+        method=settings.NOTES_METHOD,
+        keywords=notes.keywords,
+        summary=[_line_data(notes, line) for line in notes.summary],
+        sections=sections,
+        term_counts=notes.term_counts,
+    )
 
 
 def _keyword_rows(lecture_id: int, keywords: Sequence[RankedKeyword]) -> list[Keyword]:
@@ -166,11 +205,10 @@ def compute_notes(lecture_id: int) -> str:
             lifecycle.change_status(lecture_id, Lecture.Status.PROCESSING)
 
     revision = Lecture.objects.values_list("transcript_revision", flat=True).get(pk=lecture_id)
-    segments = _segments(lecture_id)
-    through_seq = segments[-1][0] if segments else 0
+    captions = _captions(lecture_id)
+    through_seq = captions[-1].seq if captions else 0
     index_segments(lecture_id)
-    keywords = compute_keywords(segments)
-    method, summary_sentences = compute_summary(transcript_sentences(segments))
+    computed = compute_lecture_notes(lecture_id, captions)
 
     with transaction.atomic():
         lecture = Lecture.objects.select_for_update().get(pk=lecture_id)
@@ -187,10 +225,17 @@ def compute_notes(lecture_id: int) -> str:
                 "lecture %s changed while processing; leaving it to the next run", lecture_id
             )
             return str(lecture.status)
-        rows = _replace_keywords(lecture_id, keywords)
+        rows = _replace_keywords(lecture_id, computed.keywords)
         Summary.objects.update_or_create(
-            lecture_id=lecture_id, defaults={"method": method, "sentences": summary_sentences}
+            lecture_id=lecture_id,
+            defaults={
+                "method": computed.method,
+                "sentences": computed.summary,
+                "term_counts": computed.term_counts,
+            },
         )
+        Section.objects.filter(lecture_id=lecture_id).delete()
+        Section.objects.bulk_create(computed.sections)
         events.publish_on_commit(lecture_id, events.keywords_message(rows))
         lifecycle.change_status(
             lecture_id,

@@ -1,16 +1,17 @@
-"""The notes of a lecture as readers see them: summary, keywords and the transcript grouped into
-paragraphs at pauses, with keyword occurrences marked. Used by the page, the exports and the API.
+"""The notes of a lecture as readers see them: summary, sections (time, title, their summary
+lines), keywords and the transcript grouped into paragraphs at pauses, with keyword occurrences
+marked. Used by the page, the exports and the API.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from captions.models import TranscriptSegment
-from lectures.models import Keyword, Lecture, Summary
+from lectures.models import Keyword, Lecture, Section, Summary
 from ml.subtitles import reading_clock
 
 # A pause at least this long between two captions starts a new paragraph.
@@ -65,6 +66,20 @@ class SummaryLine:
 
 
 @dataclass(frozen=True)
+class NoteSection:
+    position: int
+    title: str
+    start_ms: int
+    end_ms: int
+    first_seq: int
+    lines: list[SummaryLine]
+
+    @property
+    def clock(self) -> str:
+        return reading_clock(self.start_ms)
+
+
+@dataclass(frozen=True)
 class NoteKeyword:
     rank: int
     term: str
@@ -84,6 +99,7 @@ class Notes:
     keywords: list[NoteKeyword]
     paragraphs: list[Paragraph]
     segment_count: int = 0
+    sections: list[NoteSection] = field(default_factory=list)
 
 
 def mark_spans(text: str, spans: Sequence[tuple[int, int, int]]) -> tuple[Piece, ...]:
@@ -152,18 +168,39 @@ def lecture_notes(lecture: Lecture) -> Notes:
     ]
     starts = {segment.seq: segment.start_ms for segment in segments}
     summary = Summary.objects.filter(lecture=lecture).first()
-    summary_lines = [
-        SummaryLine(int(item["seq"]), str(item["text"]), starts.get(int(item["seq"]), 0))
-        for item in (summary.sentences if summary else [])
-        if int(item["seq"]) in starts
+    sections = [
+        NoteSection(
+            section.position,
+            section.title,
+            section.start_ms,
+            section.end_ms,
+            section.first_seq,
+            _summary_lines(section.sentences, starts),
+        )
+        for section in Section.objects.filter(lecture=lecture).order_by("position")
     ]
     return Notes(
         lecture=lecture,
-        summary=summary_lines,
+        summary=_summary_lines(summary.sentences if summary else [], starts),
         keywords=keywords,
         paragraphs=group_paragraphs(segments),
         segment_count=len(segments),
+        sections=sections,
     )
+
+
+def _summary_lines(items: Sequence[dict[str, Any]], starts: dict[int, int]) -> list[SummaryLine]:
+    """Stored summary items whose caption still exists; the time is the sentence's own (older
+    rows without one: their caption's start)."""
+    return [
+        SummaryLine(
+            int(item["seq"]),
+            str(item["text"]),
+            int(item.get("start_ms", starts[int(item["seq"])])),
+        )
+        for item in items
+        if int(item["seq"]) in starts
+    ]
 
 
 def notes_as_data(notes: Notes) -> dict[str, Any]:
@@ -179,6 +216,18 @@ def notes_as_data(notes: Notes) -> dict[str, Any]:
             "processed_at": lecture.processed_at.isoformat() if lecture.processed_at else None,
         },
         "summary": [{"seq": s.seq, "start_ms": s.start_ms, "text": s.text} for s in notes.summary],
+        "sections": [
+            {
+                "title": section.title,
+                "start_ms": section.start_ms,
+                "end_ms": section.end_ms,
+                "seq": section.first_seq,
+                "summary": [
+                    {"seq": s.seq, "start_ms": s.start_ms, "text": s.text} for s in section.lines
+                ],
+            }
+            for section in notes.sections
+        ],
         "keywords": [
             {
                 "term": k.term,

@@ -153,8 +153,13 @@ class Summary(models.Model):
         Lecture, on_delete=models.CASCADE, related_name="summary", verbose_name=_("lecture")
     )
     method = models.CharField(_("method"), max_length=16)
-    # [{"seq": 12, "start": 0, "end": 31, "text": "...", "score": 0.83}, ...]
+    # One item a summary line (a sentence, or a question and its answer):
+    # [{"seq": 12, "start": 0, "end": 31, "text": "...", "score": 0.83, "start_ms": 61000,
+    #   "end_ms": 64500, "spans": [[12, 0, 31], [13, 0, 8]]}, ...]; seq/start/end: the first span.
     sentences = models.JSONField(_("sentences"), default=list)
+    # How often each term (noun, compound) occurs in the lecture: the course's other lectures
+    # weigh keywords against these (ml.background.DocumentFrequencies).
+    term_counts = models.JSONField(_("term counts"), default=dict, blank=True)
     created_at = models.DateTimeField(_("computed"), auto_now=True)
 
     class Meta:
@@ -163,6 +168,33 @@ class Summary(models.Model):
 
     def __str__(self) -> str:
         return f"{self.lecture}: {len(self.sentences)} sentences"
+
+
+class Section(models.Model):
+    """A part of a lecture where one topic runs (ml.lecture_notes.find_sections): its time, a
+    title from its keywords, and its 1-3 summary lines (the same items as `Summary.sentences`)."""
+
+    lecture = models.ForeignKey(
+        Lecture, on_delete=models.CASCADE, related_name="sections", verbose_name=_("lecture")
+    )
+    position = models.PositiveSmallIntegerField(_("position"))
+    start_ms = models.PositiveIntegerField(_("start"))
+    end_ms = models.PositiveIntegerField(_("end"))
+    first_seq = models.PositiveIntegerField(_("first caption"))
+    title = models.CharField(_("title"), max_length=200, blank=True)
+    terms = models.JSONField(_("terms"), default=list, blank=True)
+    sentences = models.JSONField(_("sentences"), default=list)
+
+    class Meta:
+        ordering = ["lecture", "position"]
+        verbose_name = _("section")
+        verbose_name_plural = _("sections")
+        constraints = [
+            models.UniqueConstraint(fields=["lecture", "position"], name="one_section_per_position")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.lecture}: {self.title}"
 
 
 class Keyword(models.Model):

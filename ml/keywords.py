@@ -181,12 +181,34 @@ def resolve_compounds(
             words = getattr(noun, "words", ())
             if not words or noun_text(noun) in glued:
                 out.append(noun)
-            elif isinstance(noun, Mention):
-                out.extend(Mention(word, noun.seq, start, end) for word, start, end in words)
-            else:
-                out.extend(Noun(word, start, end) for word, start, end in words)
+                continue
+            for term, start, end in _glued_runs(words, glued):
+                if isinstance(noun, Mention):
+                    out.append(Mention(term, noun.seq, start, end))
+                else:
+                    out.append(Noun(term, start, end))
         resolved.append(out)
     return resolved
+
+
+def _glued_runs(
+    words: Sequence[tuple[str, int, int]], glued: set[str]
+) -> list[tuple[str, int, int]]:
+    """A spaced compound that is not a term itself, cut into its words, keeping together the
+    longest runs of words that are a glued term ("기계 학습 모델": 기계학습 + 모델)."""
+    result: list[tuple[str, int, int]] = []
+    i = 0
+    while i < len(words):
+        for j in range(len(words), i + 1, -1):
+            term = "".join(word for word, _, _ in words[i:j])
+            if term in glued:
+                result.append((term, words[i][1], words[j - 1][2]))
+                i = j
+                break
+        else:
+            result.append(words[i])
+            i += 1
+    return result
 
 
 def noun_text(noun: Noun | Mention) -> str:
@@ -275,7 +297,7 @@ def rank_keywords(
 ) -> list[Keyword]:
     """Keywords from mentions: keyness against the background, times (1 + PageRank) / 2 so that
     among topical terms those at the centre of the co-occurrence graph come first; normalised
-    to the top score. Terms said once are left out when anything was said twice."""
+    to the top score. Terms said once rank after all the others."""
     counts: Counter[str] = Counter()
     occurrences: dict[str, list[Occurrence]] = {}
     for sentence in sentences:
@@ -289,16 +311,14 @@ def rank_keywords(
     graph = cooccurrence_graph(([m.term for m in s] for s in sentences), window=window)
     centrality = rank_nouns(graph)
     weights = keyness(counts, documents=documents)
-    repeated = any(count > 1 for count in counts.values())
-    raw = {
-        term: weights[term] * (1.0 + centrality.get(term, 0.0)) / 2.0
-        for term in counts
-        if counts[term] > 1 or not repeated
-    }
+    raw = {term: weights[term] * (1.0 + centrality.get(term, 0.0)) / 2.0 for term in counts}
     best = max(raw.values(), default=0.0)
     if best <= 0.0:  # nothing stands out from the background: fall back to centrality
         raw = {term: centrality.get(term, 0.0) for term in raw}
         best = max(raw.values(), default=0.0) or 1.0
     scores = {term: round(value / best, _SCORE_DECIMALS) for term, value in raw.items()}
-    ranked = sorted(scores, key=lambda term: (-scores[term], -counts[term], term))
+    # Terms said once come after every term said more often (a lecture's topics recur).
+    ranked = sorted(
+        scores, key=lambda term: (counts[term] == 1, -scores[term], -counts[term], term)
+    )
     return [Keyword(term, scores[term], counts[term], occurrences[term]) for term in ranked[:top]]

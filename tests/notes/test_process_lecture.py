@@ -90,16 +90,16 @@ def test_a_run_overtaken_by_new_captions_stores_nothing_and_the_newer_run_wins(
     lecture = live_lecture_with_captions(world, LECTURE[:12])
     lecture.status = Lecture.Status.ENDED
     lecture.save()
-    real_summary = notes.compute_summary
+    real_notes = notes.compute_lecture_notes
     calls = []
 
-    def caption_arrives_meanwhile(sentences: Any) -> Any:
-        calls.append(len(sentences))
+    def caption_arrives_meanwhile(lecture_id: int, captions: Any) -> Any:
+        calls.append(len(captions))
         if len(calls) == 1:  # the first run: a late caption commits (and queues a run)
             segment_append(lecture_id=lecture.pk, start_ms=90_000, end_ms=92_000, text=LECTURE[12])
-        return real_summary(sentences)
+        return real_notes(lecture_id, captions)
 
-    monkeypatch.setattr(notes, "compute_summary", caption_arrives_meanwhile)
+    monkeypatch.setattr(notes, "compute_lecture_notes", caption_arrives_meanwhile)
     notes.process_lecture(lecture.pk)
     lecture.refresh_from_db()
     assert len(calls) == 2
@@ -114,10 +114,10 @@ def test_a_failure_is_recorded_on_the_lecture_and_the_transcript_kept(
     lecture.status = Lecture.Status.ENDED
     lecture.save()
 
-    def broken(sentences: Any) -> Any:
+    def broken(lecture_id: int, captions: Any) -> Any:
         raise RuntimeError("the encoder folder is missing")
 
-    monkeypatch.setattr(notes, "compute_summary", broken)
+    monkeypatch.setattr(notes, "compute_lecture_notes", broken)
     result = notes.process_lecture.apply(args=[lecture.pk], throw=False)
     assert result.failed()
     lecture.refresh_from_db()
@@ -139,10 +139,10 @@ def test_running_out_of_time_is_a_failure_with_a_reason(
     lecture.status = Lecture.Status.ENDED
     lecture.save()
 
-    def too_slow(sentences: Any) -> Any:
+    def too_slow(lecture_id: int, captions: Any) -> Any:
         raise SoftTimeLimitExceeded()
 
-    monkeypatch.setattr(notes, "compute_summary", too_slow)
+    monkeypatch.setattr(notes, "compute_lecture_notes", too_slow)
     notes.process_lecture.apply(args=[lecture.pk], throw=False)
     lecture.refresh_from_db()
     assert lecture.status == Lecture.Status.FAILED
@@ -155,16 +155,16 @@ def test_a_transient_database_error_is_retried(
     lecture = live_lecture_with_captions(world, LECTURE[:8])
     lecture.status = Lecture.Status.ENDED
     lecture.save()
-    real_keywords = notes.compute_keywords
+    real_notes = notes.compute_lecture_notes
     attempts = []
 
-    def flaky(segments: Any) -> Any:
+    def flaky(lecture_id: int, captions: Any) -> Any:
         attempts.append(1)
         if len(attempts) == 1:
             raise OperationalError("server closed the connection unexpectedly")
-        return real_keywords(segments)
+        return real_notes(lecture_id, captions)
 
-    monkeypatch.setattr(notes, "compute_keywords", flaky)
+    monkeypatch.setattr(notes, "compute_lecture_notes", flaky)
     notes.process_lecture.apply(args=[lecture.pk], throw=False)
     lecture.refresh_from_db()
     assert len(attempts) == 2

@@ -1,0 +1,646 @@
+"""Lecture notes from timed captions: real sentences, sections where the topic shifts, a summary
+with coverage, and topic keywords. The one pipeline behind the notes page, its exports, the API
+and `manage.py summarize` / `manage.py keywords`.
+
+1. **Sentences, not captions.** A live caption ends at `.?!` or after some seconds, so speech
+   without punctuation arrives in fragments. The captions are joined (one space between them)
+   and split again by Kiwi's sentence splitter (`ml.korean.kiwi_sentence_spans`: it ends a
+   sentence at a final ending, "-습니다", "-거든요", even without punctuation), in chunks of about
+   `CHUNK_CHARS` characters (the last sentence of a chunk is split again with the next one, so
+   nothing is cut at a chunk's edge). A "sentence" longer than `MAX_SENTENCE_CHARS` (a run-on
+   the splitter found no ending in) is cut at caption boundaries. Each sentence keeps the pieces
+   of captions it came from (`Span`: seq and character offsets into that caption's text) and
+   its time span (interpolated inside a caption by character position), and whether it is a
+   question.
+2. **Sentence vectors** from `ml.encoder` (e5), centred on the lecture's mean and re-normalised:
+   e5's raw cosines all sit between about 0.7 and 1, centred ones spread over [-1, 1].
+3. **Sections** (`find_sections`): TextTiling over the vectors. At each gap between sentences,
+   the cosine of the mean vector of the `TILE` sentences before and the `TILE` after; a gap's
+   depth is how far that similarity falls below the highest similarity on either side; a pause
+   in speech before the gap adds `PAUSE_BONUS` x min(pause / 10 s, 1). The deepest gaps become
+   boundaries, at least a third of the average section (and `MIN_SECTION_SENTENCES`) apart, as
+   many as `section_count` asks: one a
+   `MINUTES_PER_SECTION` minutes of lecture (a 90-minute lecture: 11), within [1, 15].
+4. **Scores** (`sentence_scores`): the mean of two z-scores: centrality (a sentence's centred
+   cosine to the centroid of its section) and topic (the summed keyness, `ml.keywords.keyness`,
+   of the distinct terms it names, over sqrt(terms + 1)). Sentences too short to stand alone
+   (fewer than `MIN_SUMMARY_CHARS` characters or fewer than two terms) are not candidates.
+5. **Selection** (`select_summary`): the whole-lecture summary gives each section's best
+   sentence a place first (sections by length, longest first, while places remain), then fills
+   the rest best-first, at most `ceil(n / sections) + 1` a section. A candidate is skipped when
+   it repeats a chosen line: half of its content terms already chosen in one line (Jaccard of
+   the term sets >= `DUPLICATE_TERMS`), or a centred cosine >= `DUPLICATE_COSINE`. A section's
+   own summary: 1 to 3 sentences by its length, the same way.
+6. **Questions.** A chosen sentence that answers a question (the sentence before it is a
+   question, within `QA_GAP_MS`) brings the question along; a chosen question brings its
+   answer. A summary line is therefore one or two sentences.
+
+Nothing here imports Django.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+
+from ml.background import DocumentFrequencies
+from ml.keywords import Keyword, Mention, keyness, lecture_mentions, rank_keywords
+from ml.korean import Analyzer, get_analyzer, kiwi_sentence_spans
+
+__all__ = [
+    "Caption",
+    "LectureNotes",
+    "NoteSection",
+    "NoteSentence",
+    "Span",
+    "SummaryLine",
+    "build_notes",
+    "caption_sentences",
+    "find_sections",
+    "section_count",
+    "select_summary",
+    "sentence_scores",
+    "summary_length",
+]
+
+CHUNK_CHARS = 4000
+MAX_SENTENCE_CHARS = 300
+TILE = 6
+PAUSE_BONUS = 0.15
+MIN_SECTION_SENTENCES = 8
+MINUTES_PER_SECTION = 8.0
+SENTENCES_PER_MINUTE = 14.0  # plain text without times: ~1,200 sentences in 90 minutes
+MAX_SECTIONS = 15
+MIN_SUMMARY_CHARS = 15
+DUPLICATE_TERMS = 0.5
+DUPLICATE_COSINE = 0.8
+QA_GAP_MS = 30_000
+MIN_SUMMARY = 3
+MAX_SUMMARY = 15
+
+FloatArray = npt.NDArray[np.float32]
+Encode = Callable[[list[str]], FloatArray]
+
+_QUESTION_END = re.compile(
+    r"(?:\?|(?:습니까|입니까|나요|까요|을까|ㄹ까|는가요|인가요|는지요|던가요|[가-힣]냐|니)[.!]?)\s*$"
+)
+
+
+@dataclass(frozen=True)
+class Caption:
+    seq: int
+    start_ms: int
+    end_ms: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Span:
+    """`text[start:end]` of the caption `seq`."""
+
+    seq: int
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class NoteSentence:
+    text: str
+    spans: tuple[Span, ...]
+    start_ms: int
+    end_ms: int
+    pause_ms: int  # silence before the sentence (0 when it starts inside a caption)
+    question: bool
+
+    @property
+    def seq(self) -> int:
+        return self.spans[0].seq
+
+
+@dataclass(frozen=True)
+class SummaryLine:
+    """One line of a summary: sentence indices (a question and its answer, or one sentence)."""
+
+    sentences: tuple[int, ...]
+    score: float
+
+
+@dataclass(frozen=True)
+class NoteSection:
+    start: int  # first sentence index
+    end: int  # one past the last
+    start_ms: int
+    end_ms: int
+    title: str
+    terms: tuple[str, ...]
+    summary: tuple[SummaryLine, ...]
+
+
+@dataclass(frozen=True)
+class LectureNotes:
+    sentences: list[NoteSentence]
+    sections: list[NoteSection]
+    summary: list[SummaryLine]
+    keywords: list[Keyword]
+    scores: list[float] = field(default_factory=list)
+    term_counts: dict[str, int] = field(default_factory=dict)  # every term of the lecture
+
+    def line_text(self, line: SummaryLine) -> str:
+        return " ".join(self.sentences[i].text for i in line.sentences)
+
+
+# --- 1. sentences --------------------------------------------------------------------------------
+
+
+def _is_question(text: str) -> bool:
+    return _QUESTION_END.search(text) is not None
+
+
+def caption_sentences(captions: Sequence[Caption]) -> list[NoteSentence]:
+    """The captions joined and split into sentences (module doc, step 1)."""
+    captions = [c for c in captions if c.text.strip()]
+    if not captions:
+        return []
+    starts: list[int] = []
+    parts: list[str] = []
+    position = 0
+    for caption in captions:
+        starts.append(position)
+        flat = re.sub(r"\s", " ", caption.text)  # same length: offsets stay those of the caption
+        parts.append(flat)
+        position += len(flat) + 1
+    joined = " ".join(parts)
+    spans: list[tuple[int, int]] = []
+    cursor = 0
+    while cursor < len(joined):
+        end = min(len(joined), cursor + CHUNK_CHARS)
+        if end < len(joined):  # end the chunk at a caption's end
+            k = bisect.bisect_right(starts, end) - 1
+            end = max(end, starts[k] + len(parts[k]))
+        found = [(cursor + a, cursor + b) for a, b in kiwi_sentence_spans(joined[cursor:end])]
+        if end < len(joined) and len(found) > 1:
+            spans.extend(found[:-1])
+            cursor = found[-1][0]
+        else:
+            spans.extend(found)
+            cursor = end
+    sentences: list[NoteSentence] = []
+    for start, end in spans:
+        for a, b in _cut_long(start, end, starts, parts):
+            sentence = _sentence(a, b, starts, parts, captions)
+            if sentence is not None:
+                sentences.append(sentence)
+    return sentences
+
+
+def _cut_long(
+    start: int, end: int, starts: Sequence[int], parts: Sequence[str]
+) -> list[tuple[int, int]]:
+    """A run-on longer than MAX_SENTENCE_CHARS cut at caption boundaries into pieces about that
+    long (never inside a caption)."""
+    if end - start <= MAX_SENTENCE_CHARS:
+        return [(start, end)]
+    pieces: list[tuple[int, int]] = []
+    piece_start = start
+    first = bisect.bisect_right(starts, start) - 1
+    last = bisect.bisect_right(starts, end - 1) - 1
+    for k in range(first, last):
+        caption_end = starts[k] + len(parts[k])
+        if caption_end - piece_start >= MAX_SENTENCE_CHARS // 2:
+            pieces.append((piece_start, caption_end))
+            piece_start = starts[k + 1]
+    pieces.append((piece_start, end))
+    return pieces
+
+
+def _sentence(
+    start: int,
+    end: int,
+    starts: Sequence[int],
+    parts: Sequence[str],
+    captions: Sequence[Caption],
+) -> NoteSentence | None:
+    first = bisect.bisect_right(starts, start) - 1
+    last = bisect.bisect_right(starts, max(start, end - 1)) - 1
+    spans: list[Span] = []
+    texts: list[str] = []
+    used: list[int] = []
+    for k in range(max(first, 0), last + 1):
+        local_start = max(start - starts[k], 0)
+        local_end = min(end - starts[k], len(parts[k]))
+        piece = captions[k].text[local_start:local_end]
+        stripped = piece.strip()
+        if not stripped:
+            continue
+        local_start += len(piece) - len(piece.lstrip())
+        spans.append(Span(captions[k].seq, local_start, local_start + len(stripped)))
+        texts.append(" ".join(stripped.split()))
+        used.append(k)
+    if not spans or not any(ch.isalnum() for ch in "".join(texts)):
+        return None
+    head_k = used[0]
+    head, tail = captions[head_k], captions[used[-1]]
+    start_ms = _time_at(head, spans[0].start)
+    end_ms = max(_time_at(tail, spans[-1].end), start_ms)
+    pause_ms = 0
+    if spans[0].start == 0 and head_k > 0:
+        pause_ms = max(0, head.start_ms - captions[head_k - 1].end_ms)
+    text = " ".join(texts)
+    return NoteSentence(text, tuple(spans), start_ms, end_ms, pause_ms, _is_question(text))
+
+
+def _time_at(caption: Caption, offset: int) -> int:
+    """The time a character of a caption was spoken, assuming an even pace through it."""
+    length = max(len(caption.text), 1)
+    fraction = min(max(offset / length, 0.0), 1.0)
+    return int(caption.start_ms + (caption.end_ms - caption.start_ms) * fraction)
+
+
+# --- 2-3. vectors and sections -------------------------------------------------------------------
+
+
+def centred(vectors: FloatArray) -> FloatArray:
+    """Vectors minus their mean, re-normalised (module doc, step 2)."""
+    if len(vectors) == 0:
+        return vectors
+    shifted = vectors - vectors.mean(axis=0, keepdims=True)
+    norms = np.linalg.norm(shifted, axis=1, keepdims=True)
+    result: FloatArray = (shifted / np.maximum(norms, 1e-9)).astype(np.float32)
+    return result
+
+
+def section_count(n_sentences: int, minutes: float | None) -> int:
+    """How many sections: one per MINUTES_PER_SECTION minutes (estimated from the sentence count
+    without times), within [1, MAX_SECTIONS], at most one per MIN_SECTION_SENTENCES sentences."""
+    if minutes is None or minutes <= 0:
+        minutes = n_sentences / SENTENCES_PER_MINUTE
+    wanted = max(1, min(MAX_SECTIONS, round(minutes / MINUTES_PER_SECTION)))
+    return max(1, min(wanted, n_sentences // MIN_SECTION_SENTENCES))
+
+
+def find_sections(
+    vectors: FloatArray, pauses_ms: Sequence[int], count: int
+) -> list[tuple[int, int]]:
+    """[start, end) sentence ranges of `count` sections (fewer when no gap qualifies), by depth
+    of the similarity valley at each gap plus a bonus for a pause (module doc, step 3)."""
+    n = len(vectors)
+    if n == 0:
+        return []
+    if count <= 1 or n < 2 * MIN_SECTION_SENTENCES:
+        return [(0, n)]
+    cumulative = np.concatenate([np.zeros((1, vectors.shape[1])), np.cumsum(vectors, axis=0)])
+    similarity = np.zeros(n, dtype=np.float64)  # similarity[g]: gap before sentence g
+    for gap in range(1, n):
+        left = cumulative[gap] - cumulative[max(0, gap - TILE)]
+        right = cumulative[min(n, gap + TILE)] - cumulative[gap]
+        denominator = float(np.linalg.norm(left) * np.linalg.norm(right)) or 1.0
+        similarity[gap] = float(left @ right) / denominator
+    depth = np.zeros(n, dtype=np.float64)
+    for gap in range(1, n):
+        left_peak = similarity[max(1, gap - 3 * TILE) : gap + 1].max()
+        right_peak = similarity[gap : min(n, gap + 3 * TILE + 1)].max()
+        depth[gap] = (left_peak - similarity[gap]) + (right_peak - similarity[gap])
+        depth[gap] += PAUSE_BONUS * min(pauses_ms[gap] / 10_000, 1.0)
+    # No section shorter than a third of the average one (nor MIN_SECTION_SENTENCES).
+    shortest = max(MIN_SECTION_SENTENCES, n // (3 * count))
+    boundaries: list[int] = []
+    for gap in sorted(range(1, n), key=lambda g: (-depth[g], g)):
+        if len(boundaries) == count - 1 or depth[gap] <= 0:
+            break
+        if gap < shortest or n - gap < shortest:
+            continue
+        if all(abs(gap - b) >= shortest for b in boundaries):
+            boundaries.append(gap)
+    edges = [0, *sorted(boundaries), n]
+    return list(itertools_pairwise(edges))
+
+
+def itertools_pairwise(values: Sequence[int]) -> list[tuple[int, int]]:
+    return [(values[i], values[i + 1]) for i in range(len(values) - 1)]
+
+
+# --- 4. scores -----------------------------------------------------------------------------------
+
+
+def _z(values: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    spread = float(values.std())
+    if spread == 0.0:
+        return np.zeros_like(values)
+    result: npt.NDArray[np.float64] = (values - values.mean()) / spread
+    return result
+
+
+def candidates(sentences: Sequence[str], terms: Sequence[Sequence[str]]) -> list[bool]:
+    """Sentences that can stand alone in a summary (module doc, step 4)."""
+    return [
+        len(text.replace(" ", "")) >= MIN_SUMMARY_CHARS and len(set(words)) >= 2
+        for text, words in zip(sentences, terms, strict=True)
+    ]
+
+
+def sentence_scores(
+    vectors: FloatArray,
+    terms: Sequence[Sequence[str]],
+    weights: dict[str, float],
+    sections: Sequence[tuple[int, int]],
+) -> npt.NDArray[np.float64]:
+    """Mean of the z-scores of centrality in the section and topic weight (module doc, step 4)."""
+    n = len(vectors)
+    centrality = np.zeros(n, dtype=np.float64)
+    for start, end in sections:
+        centroid = vectors[start:end].sum(axis=0)
+        norm = float(np.linalg.norm(centroid)) or 1.0
+        centrality[start:end] = vectors[start:end] @ (centroid / norm)
+    topic = np.array(
+        [sum(weights.get(t, 0.0) for t in set(words)) / math.sqrt(len(set(words)) + 1) for words in terms],
+        dtype=np.float64,
+    )
+    scores: npt.NDArray[np.float64] = (_z(centrality) + _z(topic)) / 2.0
+    return scores
+
+
+# --- 5-6. selection ------------------------------------------------------------------------------
+
+
+def summary_length(n_sentences: int) -> int:
+    """Lines in the whole-lecture summary: round(sqrt(n)) within [3, 15], at most n."""
+    if n_sentences <= 0:
+        return 0
+    return min(n_sentences, max(MIN_SUMMARY, min(MAX_SUMMARY, round(math.sqrt(n_sentences)))))
+
+
+def _section_lines(length: int) -> int:
+    return 1 if length < 20 else 2 if length < 60 else 3
+
+
+def _line(index: int, sentences: Sequence[NoteSentence], score: float) -> SummaryLine:
+    """The sentence, with its question before it or its answer after it (module doc, step 6)."""
+    sentence = sentences[index]
+    if sentence.question and index + 1 < len(sentences):
+        answer = sentences[index + 1]
+        if not answer.question and answer.start_ms - sentence.end_ms <= QA_GAP_MS:
+            return SummaryLine((index, index + 1), score)
+    if index > 0 and not sentence.question:
+        question = sentences[index - 1]
+        if question.question and sentence.start_ms - question.end_ms <= QA_GAP_MS:
+            return SummaryLine((index - 1, index), score)
+    return SummaryLine((index,), score)
+
+
+def select_summary(
+    scores: npt.NDArray[np.float64],
+    eligible: Sequence[bool],
+    vectors: FloatArray,
+    terms: Sequence[Sequence[str]],
+    sections: Sequence[tuple[int, int]],
+    n: int,
+    sentences: Sequence[NoteSentence] | None = None,
+) -> list[SummaryLine]:
+    """Up to `n` lines with coverage of the sections and no two saying the same (module doc,
+    step 5), in lecture order."""
+    total = len(scores)
+    n = min(n, total)
+    if n <= 0:
+        return []
+    term_sets = [set(t) for t in terms]
+    chosen: list[int] = []
+    covered: set[int] = set()  # sentence indices already in a line
+
+    def redundant(index: int) -> bool:
+        for other in chosen:
+            union = term_sets[index] | term_sets[other]
+            if union and len(term_sets[index] & term_sets[other]) / len(union) >= DUPLICATE_TERMS:
+                return True
+            if float(vectors[index] @ vectors[other]) >= DUPLICATE_COSINE:
+                return True
+        return False
+
+    def take(index: int) -> bool:
+        if index in covered or not eligible[index] or redundant(index):
+            return False
+        chosen.append(index)
+        covered.add(index)
+        return True
+
+    per_section = math.ceil(n / max(len(sections), 1)) + 1
+    ranked_in = [
+        sorted(range(start, end), key=lambda i: (-float(scores[i]), i)) for start, end in sections
+    ]
+    by_length = sorted(range(len(sections)), key=lambda s: -(sections[s][1] - sections[s][0]))
+    for section in by_length:  # coverage first: every section's best line
+        if len(chosen) == n:
+            break
+        for index in ranked_in[section]:
+            if take(index):
+                break
+    section_of = np.zeros(total, dtype=np.int64)
+    for number, (start, end) in enumerate(sections):
+        section_of[start:end] = number
+    for index in sorted(range(total), key=lambda i: (-float(scores[i]), i)):
+        if len(chosen) == n:
+            break
+        if sum(1 for c in chosen if section_of[c] == section_of[index]) >= per_section:
+            continue
+        take(index)
+    if sentences is None:
+        return [SummaryLine((i,), float(scores[i])) for i in sorted(chosen)]
+    lines = [_line(i, sentences, float(scores[i])) for i in sorted(chosen)]
+    unique: list[SummaryLine] = []
+    for line in lines:  # a question chosen with its answer chosen too: one line
+        if unique and set(unique[-1].sentences) & set(line.sentences):
+            merged = tuple(sorted(set(unique[-1].sentences) | set(line.sentences)))
+            unique[-1] = SummaryLine(merged, max(unique[-1].score, line.score))
+        else:
+            unique.append(line)
+    return unique
+
+
+# --- the pipeline --------------------------------------------------------------------------------
+
+
+def _section_terms(
+    terms: Sequence[Sequence[str]],
+    weights: dict[str, float],
+    sections: Sequence[tuple[int, int]],
+    top: int = 3,
+) -> list[tuple[str, ...]]:
+    """Each section's title terms: count in the section x keyness x how specific to the section
+    (ln(sections / sections naming it) + 1)."""
+    counts = [
+        _count(term for words in terms[start:end] for term in words) for start, end in sections
+    ]
+    spread = _count(term for section in counts for term in section)
+    result: list[tuple[str, ...]] = []
+    for section in counts:
+        ranked = sorted(
+            section,
+            key=lambda t: (
+                -section[t] * weights.get(t, 0.0) * (math.log(len(counts) / spread[t]) + 1.0),
+                t,
+            ),
+        )
+        result.append(tuple(t for t in ranked if weights.get(t, 0.0) > 0)[:top])
+    return result
+
+
+def _count(items: object) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for item in items:  # type: ignore[attr-defined]
+        counts[item] = counts.get(item, 0) + 1
+    return counts
+
+
+def _sentence_terms(
+    sentences: Sequence[NoteSentence], mentions: Sequence[Sequence[Mention]]
+) -> list[list[str]]:
+    """The terms of each sentence: the mentions (found per caption) whose span lies in one of
+    the sentence's caption pieces."""
+    by_seq: dict[int, list[Mention]] = {}
+    for sentence_mentions in mentions:
+        for mention in sentence_mentions:
+            by_seq.setdefault(mention.seq, []).append(mention)
+    result: list[list[str]] = []
+    for sentence in sentences:
+        found: list[str] = []
+        for span in sentence.spans:
+            found += [
+                m.term
+                for m in by_seq.get(span.seq, [])
+                if m.start >= span.start and m.end <= span.end
+            ]
+        result.append(found)
+    return result
+
+
+def lexical_vectors(terms: Sequence[Sequence[str]]) -> FloatArray:
+    """Each sentence as an L2-normalised TF-IDF vector of its terms (idf over the lecture's
+    sentences): the encoder-free sentence vectors."""
+    vocabulary: dict[str, int] = {}
+    for words in terms:
+        for term in words:
+            vocabulary.setdefault(term, len(vocabulary))
+    matrix = np.zeros((len(terms), max(len(vocabulary), 1)), dtype=np.float32)
+    document_frequency = np.zeros(max(len(vocabulary), 1), dtype=np.float32)
+    for row, words in enumerate(terms):
+        for term, count in _count(words).items():
+            matrix[row, vocabulary[term]] = 1.0 + math.log(count)
+        for term in set(words):
+            document_frequency[vocabulary[term]] += 1
+    matrix *= np.log((len(terms) + 1) / (document_frequency + 1)) + 1.0
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    result: FloatArray = matrix / np.maximum(norms, 1e-9)
+    return result
+
+
+def build_notes(
+    captions: Sequence[Caption],
+    encode: Encode | None = None,
+    *,
+    analyzer: str | Analyzer = "kiwi",
+    top_keywords: int = 10,
+    documents: DocumentFrequencies | None = None,
+    max_summary: int | None = None,
+) -> LectureNotes:
+    """Everything the notes show of one lecture, from its captions (module doc). Without
+    `encode`, sentences are compared by their terms (`lexical_vectors`)."""
+    engine = get_analyzer(analyzer) if isinstance(analyzer, str) else analyzer
+    sentences = caption_sentences(captions)
+    if not sentences:
+        return LectureNotes([], [], [], [])
+    segments = [(c.seq, c.text) for c in captions if c.text.strip()]
+    mentions = lecture_mentions(segments, engine)
+    return notes_from_sentences(
+        sentences,
+        mentions,
+        encode,
+        top_keywords=top_keywords,
+        documents=documents,
+        max_summary=max_summary,
+    )
+
+
+def summarize_sentences(
+    texts: Sequence[str],
+    n: int,
+    encode: Encode | None = None,
+    *,
+    analyzer: str | Analyzer = "kiwi",
+) -> list[SummaryLine]:
+    """The summary of a text already split into sentences (evaluation on kobill): the same
+    steps 2-6 on sentences without times."""
+    engine = get_analyzer(analyzer) if isinstance(analyzer, str) else analyzer
+    sentences = [
+        NoteSentence(text, (Span(i, 0, len(text)),), 0, 0, 0, _is_question(text))
+        for i, text in enumerate(texts)
+    ]
+    if not sentences:
+        return []
+    mentions = lecture_mentions(list(enumerate(texts)), engine)
+    return notes_from_sentences(sentences, mentions, encode, max_summary=n).summary
+
+
+def notes_from_sentences(
+    sentences: Sequence[NoteSentence],
+    mentions: Sequence[Sequence[Mention]],
+    encode: Encode | None = None,
+    *,
+    top_keywords: int = 10,
+    documents: DocumentFrequencies | None = None,
+    max_summary: int | None = None,
+) -> LectureNotes:
+    """Steps 2-6 of the module doc on sentences and the nouns found in their captions."""
+    sentences = list(sentences)
+    keywords = rank_keywords(mentions, top=top_keywords, documents=documents)
+    counts = _count(m.term for sentence in mentions for m in sentence)
+    weights = keyness(counts, documents=documents)
+    terms = _sentence_terms(sentences, mentions)
+    if encode is None:
+        vectors = lexical_vectors(terms)
+    else:
+        vectors = centred(encode([s.text for s in sentences]))
+    timed = sentences[-1].end_ms > 0
+    minutes = (sentences[-1].end_ms - sentences[0].start_ms) / 60_000 if timed else None
+    ranges = find_sections(
+        vectors, [s.pause_ms for s in sentences], section_count(len(sentences), minutes)
+    )
+    scores = sentence_scores(vectors, terms, weights, ranges)
+    eligible = candidates([s.text for s in sentences], terms)
+    if not any(eligible):  # nothing stands alone: take what there is
+        eligible = [bool(s.text.strip()) for s in sentences]
+    n = summary_length(len(sentences)) if max_summary is None else max_summary
+    summary = select_summary(scores, eligible, vectors, terms, ranges, n, sentences)
+    titles = _section_terms(terms, weights, ranges)
+    sections: list[NoteSection] = []
+    for (start, end), title_terms in zip(ranges, titles, strict=True):
+        lines = select_summary(
+            scores[start:end],
+            eligible[start:end],
+            vectors[start:end],
+            terms[start:end],
+            [(0, end - start)],
+            _section_lines(end - start),
+            sentences[start:end],
+        )
+        shifted = tuple(
+            SummaryLine(tuple(i + start for i in line.sentences), line.score) for line in lines
+        )
+        sections.append(
+            NoteSection(
+                start,
+                end,
+                sentences[start].start_ms,
+                sentences[end - 1].end_ms,
+                " · ".join(title_terms),
+                title_terms,
+                shifted,
+            )
+        )
+    return LectureNotes(
+        sentences, sections, summary, keywords, [float(s) for s in scores], counts
+    )

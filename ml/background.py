@@ -188,7 +188,9 @@ def combined_idf(term: str, course: DocumentFrequencies | None) -> float:
     course's other lectures, as one collection."""
     written = written_korean_frequencies()
     documents = written.documents + (course.documents if course else 0)
-    frequency = written.frequencies.get(term, 0) + (course.frequencies.get(term, 0) if course else 0)
+    frequency = written.frequencies.get(term, 0) + (
+        course.frequencies.get(term, 0) if course else 0
+    )
     return math.log((documents + 1) / (frequency + 1)) + 1.0
 
 

@@ -56,7 +56,8 @@ GENERIC_LOG_PROB = -8.0  # a head noun the language model expects more than this
 VARIANT_SUFFIXES = ("자", "님")
 # Captioners' sound descriptions, "(청중 웃음)", "[박수]", "(laughter)": not words of the lecture.
 SOUND_TAG = re.compile(
-    r"[\[(（][^\])）]{0,20}?(?:웃음|박수|음악|침묵|소리|laugh\w*|applause|music)[^\])）]{0,10}[\])）]",
+    r"[\[(\uff08][^\])\uff09]{0,20}?(?:웃음|박수|음악|침묵|소리|laugh\w*|applause|music)"
+    r"[^\])\uff09]{0,10}[\])\uff09]",
     re.IGNORECASE,
 )
 _SCORE_DECIMALS = 6
@@ -158,7 +159,7 @@ def resolve_compounds(
                 unspaced.add(noun_text(noun))
                 words_count[noun_text(noun)] += 1
     heads = general_log_probs(
-        {getattr(n, "words")[-1][0] for s in sentences for n in s if getattr(n, "words", ())}
+        {n.words[-1][0] for s in sentences for n in s if getattr(n, "words", ())}
     )
     glued: set[str] = set()
     for sentence in sentences:

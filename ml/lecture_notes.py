@@ -63,6 +63,7 @@ __all__ = [
     "build_notes",
     "caption_sentences",
     "find_sections",
+    "read_captions",
     "section_count",
     "select_summary",
     "sentence_scores",
@@ -156,6 +157,22 @@ class LectureNotes:
 
 
 # --- 1. sentences --------------------------------------------------------------------------------
+
+
+def read_captions(text: str) -> list[Caption]:
+    """A WebVTT, SRT or SBV file's cues as captions (seq from 1), or, for plain text, each
+    non-empty line as a caption without times (seq = line number)."""
+    from ml.subtitles import CaptionFileError, parse_captions
+
+    try:
+        cues = parse_captions(text)
+    except CaptionFileError:
+        return [
+            Caption(number, 0, 0, line)
+            for number, line in enumerate(text.splitlines(), 1)
+            if line.strip()
+        ]
+    return [Caption(number, c.start_ms, c.end_ms, c.text) for number, c in enumerate(cues, 1)]
 
 
 def _is_question(text: str) -> bool:
@@ -358,7 +375,10 @@ def sentence_scores(
         norm = float(np.linalg.norm(centroid)) or 1.0
         centrality[start:end] = vectors[start:end] @ (centroid / norm)
     topic = np.array(
-        [sum(weights.get(t, 0.0) for t in set(words)) / math.sqrt(len(set(words)) + 1) for words in terms],
+        [
+            sum(weights.get(t, 0.0) for t in set(words)) / math.sqrt(len(set(words)) + 1)
+            for words in terms
+        ],
         dtype=np.float64,
     )
     scores: npt.NDArray[np.float64] = (_z(centrality) + _z(topic)) / 2.0
@@ -641,6 +661,4 @@ def notes_from_sentences(
                 shifted,
             )
         )
-    return LectureNotes(
-        sentences, sections, summary, keywords, [float(s) for s in scores], counts
-    )
+    return LectureNotes(sentences, sections, summary, keywords, [float(s) for s in scores], counts)

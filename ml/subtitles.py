@@ -17,8 +17,8 @@ empty (plain text and SRT of no cues are ""; VTT of no cues is just the header).
 """
 
 import json
-import re
 import math
+import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -280,9 +280,8 @@ class CaptionFileError(ValueError):
 
 
 def _milliseconds(hours: str | None, minutes: str, seconds: str, fraction: str) -> int:
-    return (
-        (int(hours or 0) * 3600 + int(minutes) * 60 + int(seconds)) * 1000
-        + int(fraction.ljust(3, "0"))
+    return (int(hours or 0) * 3600 + int(minutes) * 60 + int(seconds)) * 1000 + int(
+        fraction.ljust(3, "0")
     )
 
 

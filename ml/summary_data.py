@@ -14,6 +14,11 @@ Every loader gives `SummaryDocument`s: a document's sentences in order, a target
 - **AI Hub / Dacon** Korean news (jsonl, not installable: pass a path): `article_original`
   (sentences), `extractive` (indices of the chosen sentences), `abstractive` (a written summary).
   Where `extractive` is missing the targets are the greedy ROUGE oracle against `abstractive`.
+- **spoken** (real spoken Korean: Dharma Q&A talks with human-made timed subtitles from
+  github.com/jungtosociety/dharma-qna, which carries no licence, so the subtitles are read from a
+  local copy and never committed): the captions joined and split into sentences exactly as the
+  notes do (`ml.lecture_notes.caption_sentences`); the reference is one written for Hearus
+  (`ml/data/spoken_references.json`, checked against each file's sha256). Test data only.
 - **kobill** (konlpy's corpus, 10 Korean bills): the "제안이유 (및 주요내용)" section is the
   bill's human summary, the reference; the rest of the bill is the document (see `split_kobill`).
   Test data only (no sentence labels).
@@ -53,6 +58,7 @@ __all__ = [
     "load_aihub",
     "load_kobill",
     "load_sadedegel",
+    "load_spoken",
     "split_kobill",
     "split_sentences",
 ]
@@ -375,3 +381,39 @@ def load_kobill(*, min_sentence_chars: int = 8) -> list[SummaryDocument]:
 def label_counts(documents: Sequence[SummaryDocument]) -> tuple[int, float]:
     """(sentences, sum of targets) over documents: for reports."""
     return sum(len(d.sentences) for d in documents), sum(sum(d.labels) for d in documents)
+
+
+# --- spoken Korean -------------------------------------------------------------------------------
+
+SPOKEN_REFERENCES = Path(__file__).resolve().parent / "data" / "spoken_references.json"
+
+
+def load_spoken(folder: Path) -> list[SummaryDocument]:
+    """The spoken talks of `SPOKEN_REFERENCES` found in `folder` (by file name, or under their
+    repository path), split into sentences as the notes split captions, with their reference."""
+    from ml.lecture_notes import Caption, caption_sentences
+    from ml.subtitles import parse_captions
+
+    data = json.loads(SPOKEN_REFERENCES.read_text(encoding="utf-8"))
+    documents: list[SummaryDocument] = []
+    missing: list[str] = []
+    for talk in data["talks"]:
+        candidates = [Path(folder) / talk["file"], Path(folder) / talk["path"]]
+        path = next((c for c in candidates if c.is_file()), None)
+        if path is None:
+            missing.append(talk["file"])
+            continue
+        if _sha256(path) != talk["sha256"]:
+            raise DataUnavailable(f"{path}: not the file the reference was written for (sha256)")
+        cues = parse_captions(path.read_text(encoding="utf-8"))
+        captions = [Caption(i, c.start_ms, c.end_ms, c.text) for i, c in enumerate(cues, 1)]
+        sentences = tuple(s.text for s in caption_sentences(captions))
+        reference = "\n".join(talk["reference"])
+        documents.append(SummaryDocument(talk["file"], "spoken", "ko", sentences, (), reference))
+    if not documents:
+        raise DataUnavailable(
+            f"no spoken talk found in {folder} (wanted {', '.join(missing)}): clone "
+            f"{data['source']['repository']} (commit {data['source']['commit'][:10]}) and pass "
+            "its folder, or a folder holding the files"
+        )
+    return documents

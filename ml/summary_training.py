@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 import torch
 from torch import nn
 
@@ -47,11 +48,13 @@ from ml.summarizer import (
     textrank_summary,
 )
 from ml.summary_data import (
+    DataUnavailable,
     SummaryDocument,
     load_aclsum,
     load_aihub,
     load_kobill,
     load_sadedegel,
+    load_spoken,
 )
 
 __all__ = [
@@ -254,9 +257,17 @@ class EvaluationRow:
     rouge2: float
     rougeL: float
     documents: int
+    # 95% bootstrap intervals (percent) of the three means: (low, high)
+    rouge1_ci: tuple[float, float] = (0.0, 0.0)
+    rouge2_ci: tuple[float, float] = (0.0, 0.0)
+    rougeL_ci: tuple[float, float] = (0.0, 0.0)
+    # Paired with LEAD-k: the share of bootstrap resamples in which this method's mean ROUGE-L
+    # is above LEAD's (0.5 = a tie; >= 0.975: better at the 95% level).
+    beats_lead: float = 0.0
 
 
 Method = Callable[[SummaryDocument, FloatArray, int], list[SummarySentence]]
+BOOTSTRAP_SAMPLES = 2000
 
 
 def head_method(head: SummaryHead) -> Method:
@@ -268,24 +279,73 @@ def head_method(head: SummaryHead) -> Method:
     return method
 
 
+def notes_method(use_vectors: bool) -> Method:
+    """The notes pipeline (`ml.lecture_notes`) on a document's sentences: sentences compared by
+    their terms, or by the encoder's vectors."""
+    from ml.lecture_notes import summarize_sentences
+
+    def method(doc: SummaryDocument, vectors: FloatArray, k: int) -> list[SummarySentence]:
+        encode = (lambda _texts: vectors) if use_vectors else None
+        lines = summarize_sentences(doc.sentences, k, encode)
+        return [
+            SummarySentence(i, doc.sentences[i], line.score)
+            for line in lines
+            for i in line.sentences
+        ]
+
+    return method
+
+
+def textrankr_method(doc: SummaryDocument, _vectors: FloatArray, k: int) -> list[SummarySentence]:
+    """textrankr 1.1 (PyPI, MIT): TextRank over bag-of-words Jaccard similarity, here on Kiwi
+    morphemes; its picks mapped back to the document's sentences (it re-splits at . ! ? and
+    line breaks, so a pick is the sentence that contains it)."""
+    from textrankr import TextRank  # type: ignore[import-untyped]
+
+    picks = TextRank(morphemes).summarize("\n".join(doc.sentences), k, verbose=False)
+    chosen: list[int] = []
+    for pick in picks:
+        for i, sentence in enumerate(doc.sentences):
+            if pick in sentence and i not in chosen:
+                chosen.append(i)
+                break
+    return [SummarySentence(i, doc.sentences[i], 1.0) for i in sorted(chosen)]
+
+
+def bootstrap_interval(
+    values: npt.NDArray[np.float64], rng: np.random.Generator, samples: npt.NDArray[np.int64]
+) -> tuple[float, float]:
+    means = values[samples].mean(axis=1)
+    low, high = np.percentile(means, [2.5, 97.5])
+    return float(low), float(high)
+
+
 def evaluate_methods(
     documents: Sequence[SummaryDocument],
     vectors: Sequence[FloatArray],
     heads: dict[str, SummaryHead],
     *,
     k: int = 3,
+    seed: int = 0,
 ) -> list[EvaluationRow]:
-    """ROUGE of LEAD-k, TextRank (encoder cosine), each head, and the greedy oracle (at most k
-    sentences) on documents with references."""
+    """ROUGE of LEAD-k, TextRank (encoder cosine), textrankr, the notes pipeline (terms; e5),
+    each head, and the greedy oracle (at most k sentences) on documents with references; means
+    with 95% bootstrap intervals over documents (`BOOTSTRAP_SAMPLES` resamples, the same
+    resamples for every method, so methods are compared pairwise)."""
     methods: dict[str, Method] = {
         f"LEAD-{k}": lambda doc, _v, n: lead_summary(doc.sentences, n),
         "TextRank (e5 cosine)": lambda doc, v, n: textrank_summary(doc.sentences, n, v),
+        "textrankr 1.1 (Kiwi morphemes)": textrankr_method,
+        "notes: terms (default)": notes_method(False),
+        "notes: e5 vectors": notes_method(True),
     }
     for name, head in heads.items():
         methods[name] = head_method(head)
     references = [morphemes(doc.reference) for doc in documents]
     sentence_tokens = [[morphemes(s) for s in doc.sentences] for doc in documents]
-    rows: list[EvaluationRow] = []
+    rng = np.random.default_rng(seed)
+    samples = rng.integers(0, len(documents), size=(BOOTSTRAP_SAMPLES, len(documents)))
+    per_method: dict[str, npt.NDArray[np.float64]] = {}
     for name, method in [*methods.items(), (f"Oracle (greedy, <= {k})", None)]:
         scores = []
         for doc_index, doc in enumerate(documents):
@@ -293,7 +353,7 @@ def evaluate_methods(
             if method is None:
                 chosen = greedy_oracle(tokens, reference, k)
             else:
-                chosen = [s.index for s in method(doc, vectors[doc_index], k)]
+                chosen = sorted({s.index for s in method(doc, vectors[doc_index], k)})
             candidate = [t for i in sorted(chosen) for t in tokens[i]]
             scores.append(
                 (
@@ -302,32 +362,68 @@ def evaluate_methods(
                     rouge_l(candidate, reference).f1,
                 )
             )
-        mean = np.mean(np.asarray(scores), axis=0) * 100
+        per_method[name] = np.asarray(scores, dtype=np.float64) * 100
+    lead = per_method[f"LEAD-{k}"][:, 2]
+    rows: list[EvaluationRow] = []
+    for name, table in per_method.items():
+        mean = table.mean(axis=0)
+        wins = (table[:, 2][samples].mean(axis=1) > lead[samples].mean(axis=1)).mean()
         rows.append(
-            EvaluationRow(name, float(mean[0]), float(mean[1]), float(mean[2]), len(documents))
+            EvaluationRow(
+                name,
+                float(mean[0]),
+                float(mean[1]),
+                float(mean[2]),
+                len(documents),
+                bootstrap_interval(table[:, 0], rng, samples),
+                bootstrap_interval(table[:, 1], rng, samples),
+                bootstrap_interval(table[:, 2], rng, samples),
+                float(wins),
+            )
         )
     return rows
 
 
-def load_evaluation_data(name: str, cache_dir: Path) -> list[SummaryDocument]:
-    """Test documents with references: "kobill" (Korean) or "aclsum-test" (English)."""
+def load_evaluation_data(
+    name: str, cache_dir: Path, spoken_dir: Path | None = None
+) -> list[SummaryDocument]:
+    """Test documents with references: "kobill" (Korean bills), "spoken" (real spoken Korean,
+    from `spoken_dir`) or "aclsum-test" (English)."""
     if name == "kobill":
         return load_kobill()
+    if name == "spoken":
+        if spoken_dir is None:
+            raise DataUnavailable("--data spoken needs --spoken-dir (see docs/summarizer-model.md)")
+        return load_spoken(spoken_dir)
     if name == "aclsum-test":
         return load_aclsum("test", Path(cache_dir) / "wheels")
-    raise ValueError(f"unknown evaluation data {name!r}: choose kobill or aclsum-test")
+    raise ValueError(f"unknown evaluation data {name!r}: choose kobill, spoken or aclsum-test")
+
+
+def _cell(value: float, interval: tuple[float, float]) -> str:
+    return f"{value:.2f} [{interval[0]:.1f}, {interval[1]:.1f}]"
 
 
 def markdown_table(rows: Sequence[EvaluationRow]) -> str:
-    lines = ["| Method | ROUGE-1 | ROUGE-2 | ROUGE-L |", "|---|---:|---:|---:|"]
-    lines += [f"| {r.method} | {r.rouge1:.2f} | {r.rouge2:.2f} | {r.rougeL:.2f} |" for r in rows]
+    lines = [
+        "| Method | ROUGE-1 | ROUGE-2 | ROUGE-L | P(R-L > LEAD) |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    lines += [
+        f"| {r.method} | {_cell(r.rouge1, r.rouge1_ci)} | {_cell(r.rouge2, r.rouge2_ci)} | "
+        f"{_cell(r.rougeL, r.rougeL_ci)} | {r.beats_lead:.2f} |"
+        for r in rows
+    ]
     return "\n".join(lines)
 
 
 def text_table(rows: Sequence[EvaluationRow]) -> str:
     width = max(len("method"), *(len(r.method) for r in rows))
-    lines = [f"{'method':<{width}}  {'R-1':>6}  {'R-2':>6}  {'R-L':>6}"]
+    lines = [f"{'method':<{width}}  {'R-1':>18}  {'R-2':>18}  {'R-L':>18}  {'>LEAD':>5}"]
     lines += [
-        f"{r.method:<{width}}  {r.rouge1:6.2f}  {r.rouge2:6.2f}  {r.rougeL:6.2f}" for r in rows
+        f"{r.method:<{width}}  {_cell(r.rouge1, r.rouge1_ci):>18}  "
+        f"{_cell(r.rouge2, r.rouge2_ci):>18}  {_cell(r.rougeL, r.rougeL_ci):>18}  "
+        f"{r.beats_lead:5.2f}"
+        for r in rows
     ]
     return "\n".join(lines)

@@ -35,7 +35,7 @@ def transcript(tmp_path: Path) -> Path:
 
 def test_prints_a_ranked_table(transcript: Path) -> None:
     lines = run(str(transcript)).splitlines()
-    assert lines[0].split() == ["rank", "keyword", "score", "count"]
+    assert lines[0].split() == ["rank", "keyword", "score", "count", "first"]
     rows = [line.split() for line in lines[1:]]
     assert [row[0] for row in rows] == [str(rank) for rank in range(1, len(rows) + 1)]
     assert 3 < len(rows) <= 10

@@ -1,6 +1,8 @@
-"""`manage.py evaluate_summarizer [--data kobill|aclsum-test] [--sentences 3] [--markdown]`:
-ROUGE-1/2/L (F1 on Kiwi morphemes) of LEAD-3, TextRank over encoder cosine, the encoder with the
-linear head, the encoder with the BiLSTM head, and the greedy oracle, in one table.
+"""`manage.py evaluate_summarizer [--data kobill|spoken|aclsum-test] [--spoken-dir DIR]
+[--sentences 3] [--markdown]`: ROUGE-1/2/L (F1 on Kiwi morphemes, mean with a 95% bootstrap
+interval) of LEAD-3, TextRank over encoder cosine, textrankr, the notes pipeline (terms; e5), the
+encoder with the linear head, the encoder with the BiLSTM head, and the greedy oracle, side by
+side; and how often (over bootstrap resamples) each beats LEAD on ROUGE-L.
 """
 
 from __future__ import annotations
@@ -30,10 +32,16 @@ from ml.summary_training import (
 
 
 class Command(BaseCommand):
-    help = "Score the summarizer and its baselines with ROUGE on Korean bills (kobill)."
+    help = "Score the summarizers and baselines with ROUGE on Korean bills or spoken Korean."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--data", default="kobill", choices=("kobill", "aclsum-test"))
+        parser.add_argument("--data", default="kobill", choices=("kobill", "spoken", "aclsum-test"))
+        parser.add_argument(
+            "--spoken-dir",
+            type=Path,
+            default=None,
+            help="folder with the spoken talks' subtitle files (a clone of dharma-qna)",
+        )
         parser.add_argument("--sentences", type=int, default=3, help="sentences per summary")
         parser.add_argument("--linear-head", type=Path, default=None)
         parser.add_argument("--lstm-head", type=Path, default=None)
@@ -59,13 +67,13 @@ class Command(BaseCommand):
                 settings.SUMMARIZER_ENCODER, settings.MODEL_CACHE_DIR
             )
             encoder = get_encoder(folder)
-            documents = load_evaluation_data(options["data"], cache_dir)
+            documents = load_evaluation_data(options["data"], cache_dir, options["spoken_dir"])
         except (EncoderAssemblyError, EncoderNotFoundError, DataUnavailable) as error:
             raise CommandError(str(error)) from error
         vectors = encode_documents(documents, encoder, cache_dir)
         rows = evaluate_methods(documents, vectors, heads, k=options["sentences"])
         self.stdout.write(
             f"{options['data']}: {len(documents)} documents, {options['sentences']} sentences "
-            "per summary, ROUGE F1 (%) on Kiwi morphemes"
+            "per summary, ROUGE F1 (%) on Kiwi morphemes, mean [95% bootstrap interval]"
         )
         self.stdout.write(markdown_table(rows) if options["markdown"] else text_table(rows))

@@ -1,7 +1,9 @@
-"""`manage.py keywords FILE.txt [--top N] [--analyzer kiwi|okt]`: keywords of a transcript file.
+"""`manage.py keywords FILE [--top N] [--analyzer kiwi|okt]`: keywords of a transcript, by the
+function the lecture notes use (`ml.keywords.extract_keywords`).
 
-Each non-empty line of the file is one caption segment (its seq is the line number); the analyser
-splits lines into sentences itself. Prints rank, keyword, score and count.
+FILE is a WebVTT, SRT or SBV caption file, or plain text where each non-empty line is one caption
+segment (its seq is the line number); the analyser splits captions into sentences itself.
+Prints rank, keyword, score, count and the time the keyword is first said.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from ml.keywords import extract_keywords
 from ml.korean import ANALYZER_NAMES, AnalyzerUnavailable
+from ml.lecture_notes import read_captions
+from ml.subtitles import reading_clock
 
 
 def _width(text: str) -> int:
@@ -26,7 +30,9 @@ def _pad(text: str, columns: int) -> str:
 
 
 class Command(BaseCommand):
-    help = "Print the keywords (noun co-occurrence PageRank) of a transcript: one segment a line."
+    help = (
+        "Print the keywords of a caption file (VTT, SRT, SBV) or transcript (one caption a line)."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("file", help="UTF-8 text file, one caption segment per line")
@@ -51,10 +57,11 @@ class Command(BaseCommand):
         if not path.is_file():
             raise CommandError(f"No such file: {path}")
         try:
-            lines = path.read_text(encoding="utf-8").splitlines()
+            captions = read_captions(path.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError) as error:
             raise CommandError(f"Cannot read {path} as UTF-8 text: {error}") from error
-        segments = [(number, line) for number, line in enumerate(lines, 1) if line.strip()]
+        segments = [(caption.seq, caption.text) for caption in captions]
+        starts = {caption.seq: caption.start_ms for caption in captions}
         try:
             keywords = extract_keywords(segments, analyzer=analyzer, top=top)
         except AnalyzerUnavailable as error:
@@ -63,7 +70,12 @@ class Command(BaseCommand):
             self.stdout.write("No keywords found.")
             return
         columns = max(_width("keyword"), *(_width(k.text) for k in keywords))
-        self.stdout.write(f"{'rank':>4}  {_pad('keyword', columns)}  {'score':>6}  {'count':>5}")
+        self.stdout.write(
+            f"{'rank':>4}  {_pad('keyword', columns)}  {'score':>6}  {'count':>5}  {'first':>8}"
+        )
         for rank, keyword in enumerate(keywords, 1):
             text = _pad(keyword.text, columns)
-            self.stdout.write(f"{rank:>4}  {text}  {keyword.score:>6.3f}  {keyword.count:>5}")
+            first = reading_clock(starts[keyword.occurrences[0].seq])
+            self.stdout.write(
+                f"{rank:>4}  {text}  {keyword.score:>6.3f}  {keyword.count:>5}  {first:>8}"
+            )

@@ -32,8 +32,8 @@ and `manage.py summarize` / `manage.py keywords`.
    the term sets >= `DUPLICATE_TERMS`), or a centred cosine >= `DUPLICATE_COSINE`. A section's
    own summary: 1 to 3 sentences by its length, the same way.
 6. **Questions.** A chosen sentence that answers a question (the sentence before it is a
-   question, within `QA_GAP_MS`) brings the question along; a chosen question brings its
-   answer. A summary line is therefore one or two sentences.
+   question, within `QA_GAP_MS`, naming a term the answer names too) brings the question
+   along; a chosen question brings its answer. A summary line is one or two sentences.
 
 Nothing here imports Django.
 """
@@ -399,17 +399,25 @@ def _section_lines(length: int) -> int:
     return 1 if length < 20 else 2 if length < 60 else 3
 
 
-def _line(index: int, sentences: Sequence[NoteSentence], score: float) -> SummaryLine:
-    """The sentence, with its question before it or its answer after it (module doc, step 6)."""
-    sentence = sentences[index]
-    if sentence.question and index + 1 < len(sentences):
-        answer = sentences[index + 1]
-        if not answer.question and answer.start_ms - sentence.end_ms <= QA_GAP_MS:
-            return SummaryLine((index, index + 1), score)
-    if index > 0 and not sentence.question:
-        question = sentences[index - 1]
-        if question.question and sentence.start_ms - question.end_ms <= QA_GAP_MS:
-            return SummaryLine((index - 1, index), score)
+def _line(
+    index: int, sentences: Sequence[NoteSentence], terms: Sequence[set[str]], score: float
+) -> SummaryLine:
+    """The sentence, with its question before it or its answer after it (module doc, step 6):
+    a question and an answer about the same thing (a term in common), said close together. A
+    question to the room ("화면 잘 보이세요?") shares no term with what follows and stays out."""
+
+    def pair(question: int, answer: int) -> bool:
+        return (
+            sentences[question].question
+            and not sentences[answer].question
+            and sentences[answer].start_ms - sentences[question].end_ms <= QA_GAP_MS
+            and bool(terms[question] & terms[answer])
+        )
+
+    if index + 1 < len(sentences) and pair(index, index + 1):
+        return SummaryLine((index, index + 1), score)
+    if index > 0 and pair(index - 1, index):
+        return SummaryLine((index - 1, index), score)
     return SummaryLine((index,), score)
 
 
@@ -470,7 +478,7 @@ def select_summary(
         take(index)
     if sentences is None:
         return [SummaryLine((i,), float(scores[i])) for i in sorted(chosen)]
-    lines = [_line(i, sentences, float(scores[i])) for i in sorted(chosen)]
+    lines = [_line(i, sentences, term_sets, float(scores[i])) for i in sorted(chosen)]
     unique: list[SummaryLine] = []
     for line in lines:  # a question chosen with its answer chosen too: one line
         if unique and set(unique[-1].sentences) & set(line.sentences):

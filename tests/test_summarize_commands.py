@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from io import StringIO
 from pathlib import Path
 
@@ -37,31 +38,66 @@ def transcript(tmp_path: Path) -> Path:
     return path
 
 
-def summary_lines(output: str) -> list[tuple[int, float, str]]:
+def summary_lines(output: str) -> list[tuple[str, float, str]]:
     rows = []
     for line in output.splitlines()[1:]:
-        number, score, text = line.split(maxsplit=2)
-        rows.append((int(number), float(score), text))
+        clock, score, text = line.split(maxsplit=2)
+        rows.append((clock, float(score), text))
     return rows
 
 
+SENTENCES = [
+    s
+    for line in TRANSCRIPT.splitlines()
+    for s in line.replace("? ", "?|").replace(". ", ".|").split("|")
+]
+
+
 def test_summarize_prints_the_chosen_sentences_in_order(transcript: Path) -> None:
-    output = run("summarize", str(transcript), "--sentences", "3")
+    output = run("summarize", str(transcript), "--sentences", "3", "--method", "model")
     assert output.splitlines()[0] == "3 of 11 sentences (model):"
     rows = summary_lines(output)
-    assert [number for number, _, _ in rows] == sorted(number for number, _, _ in rows)
+    positions = [SENTENCES.index(text) for _, _, text in rows]
+    assert positions == sorted(positions)
     texts = " ".join(text for _, _, text in rows)
     assert "기울기" in texts and "물 좀 마시고" not in texts
 
 
-def test_summarize_default_length_and_baselines(transcript: Path) -> None:
+def test_summarize_default_is_the_notes_pipeline_and_baselines_remain(transcript: Path) -> None:
     default = run("summarize", str(transcript))
-    assert default.startswith("3 of 11 sentences (model):")  # round(sqrt(11)) = 3
+    assert default.startswith("11 sentences, 1 sections, 3 summary lines (notes)")
+    assert "Sections:" in default and "Keywords:" in default and "경사하강법" in default
+    summary = default.split("Summary:\n")[1].split("\n\n")[0].splitlines()
+    assert len(summary) == 3 and all(line.split()[0] == "0:00" for line in summary)
+    assert "물 좀 마시고" not in "".join(summary)
     lead = summary_lines(run("summarize", str(transcript), "--method", "lead"))
-    assert [number for number, _, _ in lead] == [1, 2, 3]
+    assert [text for _, _, text in lead] == SENTENCES[:3]
     assert lead[0][2] == "자, 다들 잘 들리시나요?"
     textrank = run("summarize", str(transcript), "--method", "textrank", "--sentences", "2")
     assert textrank.startswith("2 of 11 sentences (textrank):")
+
+
+def test_summarize_reads_caption_files_and_prints_their_times(tmp_path: Path) -> None:
+    cues = []
+    for i, line in enumerate(TRANSCRIPT.splitlines()):
+        # Each line cut in two mid-sentence, 40 seconds apart: fragments, as live captions.
+        words = line.split()
+        half = len(words) // 2
+        for j, part in enumerate((words[:half], words[half:])):
+            start = i * 40 + j * 20
+            timing = f"00:{start // 60:02d}:{start % 60:02d}.000 --> "
+            timing += f"00:{start // 60:02d}:{start % 60 + 19:02d}.000"
+            cues.append(f"{timing}\n{' '.join(part)}\n")
+    path = tmp_path / "lecture.vtt"
+    path.write_text("WEBVTT\n\n" + "\n".join(cues), encoding="utf-8")
+    output = run("summarize", str(path))
+    summary = output.split("Summary:\n")[1].split("\n\n")[0].splitlines()
+    for line in summary:
+        clock, _score, text = line.split(maxsplit=2)
+        assert text in SENTENCES  # whole sentences, although every caption was half of one
+        assert clock != "0:00" or text == SENTENCES[0]
+    keywords = run("keywords", str(path)).splitlines()
+    assert keywords[0].split() == ["rank", "keyword", "score", "count", "first"]
 
 
 def test_summarize_rejects_bad_input(tmp_path: Path, transcript: Path) -> None:
@@ -108,16 +144,29 @@ def test_evaluate_summarizer_prints_one_table_on_kobill() -> None:
     output = run("evaluate_summarizer", "--markdown")
     lines = output.splitlines()
     assert lines[0].startswith("kobill: 10 documents, 3 sentences per summary")
-    assert lines[1] == "| Method | ROUGE-1 | ROUGE-2 | ROUGE-L |"
+    assert lines[1] == "| Method | ROUGE-1 | ROUGE-2 | ROUGE-L | P(R-L > LEAD) |"
     rows = {line.split("|")[1].strip(): line for line in lines[3:]}
     assert list(rows) == [
         "LEAD-3",
         "TextRank (e5 cosine)",
+        "textrankr 1.1 (Kiwi morphemes)",
+        "notes: terms (default)",
+        "notes: e5 vectors",
         "e5 + linear head",
         "e5 + BiLSTM head",
         "Oracle (greedy, <= 3)",
     ]
-    scores = {name: [float(x) for x in line.split("|")[2:5]] for name, line in rows.items()}
+    cells = {name: line.split("|")[2:5] for name, line in rows.items()}
+    scores: dict[str, list[float]] = {}
+    for name, row in cells.items():
+        values = []
+        for cell in row:  # "35.77 [28.4, 42.9]": the mean inside its 95% interval
+            mean, low, high = (float(x) for x in re.findall(r"[0-9.]+", cell))
+            assert low <= mean <= high
+            values.append(mean)
+        scores[name] = values
     assert all(0 < value < 100 for values in scores.values() for value in values)
     oracle = scores["Oracle (greedy, <= 3)"]
     assert all(oracle[0] >= values[0] for values in scores.values())
+    with pytest.raises(CommandError, match="spoken-dir"):
+        run("evaluate_summarizer", "--data", "spoken")

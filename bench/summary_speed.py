@@ -1,8 +1,20 @@
-"""Summary speed and memory on a generated 90-minute Korean lecture transcript (1,200 sentences).
+"""Notes and summary speed and memory: the notes pipeline on real spoken Korean (2,358 captions,
+about 5 hours... of talks: see --spoken-dir) and the seed's BiLSTM summarizer on a generated
+90-minute lecture transcript (1,200 sentences).
 
-    cd /work/main && .venv/bin/python bench/summary_speed.py [--sentences 1200] [--threads 2]
+    .venv/bin/python bench/summary_speed.py --spoken-dir DIR [--captions 2358] [--threads 2] \
+        [--modes notes,notes-e5,summary,encoders]
 
-Two fresh child processes, so that peak memory is each one's own:
+**notes** (the default method, what `process_lecture` runs): a fresh child process imports
+`ml.lecture_notes`, loads Kiwi (timed apart), then times `build_notes(captions)` on the
+spoken lecture: the caption files of DIR (a clone of github.com/jungtosociety/dharma-qna, or a
+folder of its subtitle files; see docs/summarizer-model.md), sorted by name, their cues laid end
+to end in time, cut (or repeated) to `--captions` captions; without DIR, the generated lecture's
+sentences, one a caption. Wall and CPU seconds, the same run broken into its steps, the keywords
+alone (`extract_keywords`, a second run), and the child's peak RSS. **notes-e5** is the same with
+NOTES_METHOD=e5 (every sentence through the e5 encoder).
+
+The seed's summarizer, in two more fresh child processes, so that peak memory is each one's own:
 
 1. **summary**: what a Celery worker does. Import ml.summarizer; load the encoder (the assembled
    multilingual-e5-small folder, float32 transformers `BertModel`) and the BiLSTM head; a warm-up
@@ -197,10 +209,106 @@ def measure_encoders(sentences: int, threads: int) -> dict[str, Any]:
     return result
 
 
-def run_child(mode: str, sentences: int, threads: int) -> dict[str, Any]:
+def spoken_lecture(folder: Path | None, captions: int) -> list[Any]:
+    """`captions` captions of real talks laid end to end (module doc), or generated ones."""
+    from ml.lecture_notes import Caption
+    from ml.subtitles import parse_captions
+
+    cues: list[tuple[int, int, str]] = []
+    if folder is not None:
+        files = sorted(
+            p
+            for p in Path(folder).rglob("*")
+            if p.suffix in (".srt", ".sbv", ".vtt")
+            and ("ko" in p.name.split(".") or p.name.startswith("ko-"))
+        )
+        offset = 0
+        while files and len(cues) < captions:
+            for path in files:
+                talk = parse_captions(path.read_text(encoding="utf-8"))
+                cues += [(offset + c.start_ms, offset + c.end_ms, c.text) for c in talk]
+                offset = cues[-1][1] + 3000
+                if len(cues) >= captions:
+                    break
+    if not cues:
+        cues = [(i * 4500, i * 4500 + 4000, text) for i, text in enumerate(make_lecture(captions))]
+    return [Caption(i, a, b, text) for i, (a, b, text) in enumerate(cues[:captions], 1)]
+
+
+def measure_notes(captions: int, threads: int, spoken: str, use_e5: bool) -> dict[str, Any]:
+    import torch
+
+    torch.set_num_threads(threads)
+    started = time.perf_counter()
+    from ml.keywords import extract_keywords, keyness, lecture_mentions, rank_keywords
+    from ml.korean import get_analyzer
+    from ml.lecture_notes import build_notes, caption_sentences
+
+    lecture = spoken_lecture(Path(spoken) if spoken else None, captions)
+    imported = time.perf_counter()
+    analyzer = get_analyzer("kiwi")
+    analyzer.load()
+    loaded = time.perf_counter()
+    encode = None
+    if use_e5:
+        from ml.encoder import get_encoder
+
+        encoder = get_encoder(ENCODER_DIR)
+        encoder.encode(["첫 문장입니다."])
+        encode = encoder.encode
+    rss_loaded = peak_rss_mib()
+    total_start, cpu_start = time.perf_counter(), time.process_time()
+    notes = build_notes(lecture, encode, top_keywords=15)
+    total, cpu = time.perf_counter() - total_start, time.process_time() - cpu_start
+    # The steps again (caches warm: the background's log-probabilities are cached per process).
+    t0 = time.perf_counter()
+    sentences = caption_sentences(lecture)
+    t1 = time.perf_counter()
+    segments = [(c.seq, c.text) for c in lecture]
+    mentions = lecture_mentions(segments, analyzer)
+    t2 = time.perf_counter()
+    counts: dict[str, int] = {}
+    for sentence in mentions:
+        for mention in sentence:
+            counts[mention.term] = counts.get(mention.term, 0) + 1
+    keyness(counts)
+    rank_keywords(mentions, top=15)
+    t3 = time.perf_counter()
+    keywords_start = time.perf_counter()
+    extract_keywords(segments, top=15)
+    keywords_s = time.perf_counter() - keywords_start
+    minutes = (lecture[-1].end_ms - lecture[0].start_ms) / 60_000
+    return {
+        "method": "e5" if use_e5 else "terms",
+        "captions": len(lecture),
+        "minutes": round(minutes, 1),
+        "sentences": len(sentences),
+        "sections": len(notes.sections),
+        "summary_lines": len(notes.summary),
+        "threads": threads,
+        "import_s": round(imported - started, 2),
+        "kiwi_load_s": round(loaded - imported, 2),
+        "notes_s": round(total, 2),
+        "notes_cpu_s": round(cpu, 2),
+        "load_average": round(os.getloadavg()[0], 1),
+        "sentences_s": round(t1 - t0, 2),
+        "nouns_s": round(t2 - t1, 2),
+        "keyness_and_ranking_s": round(t3 - t2, 2),
+        "keywords_alone_s": round(keywords_s, 2),
+        "peak_rss_loaded_mib": rss_loaded,
+        "peak_rss_mib": peak_rss_mib(),
+        "keywords": [k.text for k in notes.keywords[:10]],
+        "section_titles": [f"{s.start_ms // 60000}m {s.title}" for s in notes.sections],
+    }
+
+
+def run_child(
+    mode: str, sentences: int, threads: int, captions: int = 0, spoken: str = ""
+) -> dict[str, Any]:
     command = [
         sys.executable, str(Path(__file__).resolve()), "--child", mode,
         "--sentences", str(sentences), "--threads", str(threads),
+        "--captions", str(captions), "--spoken-dir", spoken,
     ]  # fmt: skip
     env = {**os.environ, "OMP_NUM_THREADS": str(threads), "HF_HUB_OFFLINE": "1"}
     done = subprocess.run(command, capture_output=True, text=True, check=False, cwd=ROOT, env=env)
@@ -246,25 +354,72 @@ def report(summary: dict[str, Any], encoders: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def notes_report(result: dict[str, Any]) -> str:
+    if "error" in result:
+        return f"notes failed: {result['error']}"
+    r = result
+    return "\n".join(
+        [
+            f"notes ({r['method']}): {r['captions']} captions, {r['minutes']} minutes, "
+            f"{r['sentences']} sentences, {r['sections']} sections, {r['summary_lines']} "
+            f"summary lines; torch threads {r['threads']}",
+            "",
+            "| step | seconds |",
+            "|---|---:|",
+            f"| import + read captions | {r['import_s']} |",
+            f"| load Kiwi | {r['kiwi_load_s']} |",
+            f"| **notes of the lecture** | **{r['notes_s']}** (CPU {r['notes_cpu_s']} core-s, "
+            f"load {r['load_average']}) |",
+            f"| of which: sentences (join + Kiwi split) | {r['sentences_s']} |",
+            f"| of which: nouns (Kiwi, compounds, variants) | {r['nouns_s']} |",
+            f"| of which: keyness + keyword ranking (background cached) | "
+            f"{r['keyness_and_ranking_s']} |",
+            f"| keywords alone (`extract_keywords`, second run) | {r['keywords_alone_s']} |",
+            "",
+            f"peak RSS: {r['peak_rss_loaded_mib']} MiB after loading, {r['peak_rss_mib']} MiB "
+            "at the end",
+            f"keywords: {', '.join(r['keywords'])}",
+            f"sections: {'; '.join(r['section_titles'])}",
+        ]
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--sentences", type=int, default=1200)
+    parser.add_argument("--captions", type=int, default=2358)
+    parser.add_argument("--spoken-dir", default="", help="folder of Korean subtitle files")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--modes", default="notes,summary,encoders")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a report")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.child in ("notes", "notes-e5"):
+        result = measure_notes(
+            args.captions, args.threads, args.spoken_dir, args.child == "notes-e5"
+        )
+        print(json.dumps(result, ensure_ascii=False))
+        return
     if args.child == "summary":
         print(json.dumps(measure_summary(args.sentences, args.threads), ensure_ascii=False))
         return
     if args.child == "encoders":
         print(json.dumps(measure_encoders(args.sentences, args.threads), ensure_ascii=False))
         return
-    summary = run_child("summary", args.sentences, args.threads)
-    encoders = run_child("encoders", args.sentences, args.threads)
+    modes = [m.strip() for m in args.modes.split(",") if m.strip()]
+    results = {
+        mode: run_child(mode, args.sentences, args.threads, args.captions, args.spoken_dir)
+        for mode in modes
+    }
     if args.json:
-        print(json.dumps({"summary": summary, "encoders": encoders}, ensure_ascii=False, indent=2))
-    else:
-        print(report(summary, encoders))
+        print(json.dumps(results, ensure_ascii=False, indent=2))
+        return
+    for mode in ("notes", "notes-e5"):
+        if mode in results:
+            print(notes_report(results[mode]))
+            print()
+    if "summary" in results:
+        print(report(results["summary"], results.get("encoders", {})))
 
 
 if __name__ == "__main__":

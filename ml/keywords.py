@@ -55,9 +55,11 @@ MIN_ASSOCIATION = 0.5
 GENERIC_LOG_PROB = -8.0  # a head noun the language model expects more than this is generic
 VARIANT_SUFFIXES = ("자", "님")
 # Captioners' sound descriptions, "(청중 웃음)", "[박수]", "(laughter)": not words of the lecture.
+# ...and speaker labels opening a caption, "(질문자)", "[스님]", "(Q)": who speaks, not what.
 SOUND_TAG = re.compile(
     r"[\[(\uff08][^\])\uff09]{0,20}?(?:웃음|박수|음악|침묵|소리|laugh\w*|applause|music)"
-    r"[^\])\uff09]{0,10}[\])\uff09]",
+    r"[^\])\uff09]{0,10}[\])\uff09]"
+    r"|^\s*[\[(\uff08][^\s\])\uff09]{1,6}[\])\uff09]",
     re.IGNORECASE,
 )
 _SCORE_DECIMALS = 6
@@ -218,7 +220,8 @@ def noun_text(noun: Noun | Mention) -> str:
 
 def variant_map(terms: Iterable[str]) -> dict[str, str]:
     """Variants that are one term: a term that is another term plus a variant suffix (육아휴직자
-    and 육아휴직, 부처님 and 부처) maps to the shorter one. Spaced and glued spellings are one
+    and 육아휴직, 부처님 and 부처) maps to the shorter one (the group is then named by its most
+    frequent spelling, `lecture_mentions`). Spaced and glued spellings are one
     term already (`resolve_compounds`)."""
     present = set(terms)
     mapping: dict[str, str] = {}
@@ -285,8 +288,16 @@ def lecture_mentions(
     section titles and summaries count)."""
     resolved = resolve_compounds(sentence_mentions(segments, analyzer))
     mentions = [[m for m in sentence if isinstance(m, Mention)] for sentence in resolved]
-    variants = variant_map(m.term for sentence in mentions for m in sentence)
-    return [[m._replace(term=variants.get(m.term, m.term)) for m in s] for s in mentions]
+    said = Counter(m.term for sentence in mentions for m in sentence)
+    variants = variant_map(said)
+    # A group of variants is named by its most frequent spelling (부처님 over 부처).
+    groups: dict[str, list[str]] = {}
+    for term in said:
+        groups.setdefault(variants.get(term, term), []).append(term)
+    names = {
+        base: max(members, key=lambda t: (said[t], -len(t), t)) for base, members in groups.items()
+    }
+    return [[m._replace(term=names[variants.get(m.term, m.term)]) for m in s] for s in mentions]
 
 
 def rank_keywords(

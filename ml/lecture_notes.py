@@ -499,7 +499,8 @@ def _section_terms(
     top: int = 3,
 ) -> list[tuple[str, ...]]:
     """Each section's title terms: count in the section x keyness x how specific to the section
-    (ln(sections / sections naming it) + 1)."""
+    (ln(sections / sections naming it) + 0.25: a term of every section is the lecture's topic,
+    not the section's, and comes last unless the lecture has one section)."""
     counts = [
         _count(term for words in terms[start:end] for term in words) for start, end in sections
     ]
@@ -509,7 +510,7 @@ def _section_terms(
         ranked = sorted(
             section,
             key=lambda t: (
-                -section[t] * weights.get(t, 0.0) * (math.log(len(counts) / spread[t]) + 1.0),
+                -section[t] * weights.get(t, 0.0) * (math.log(len(counts) / spread[t]) + 0.25),
                 t,
             ),
         )

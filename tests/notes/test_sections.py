@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 
 from captions.models import TranscriptSegment
-from lectures import notes
+from classroom import notes
 from lectures.models import Lecture, Section, Summary
 from tests.conftest import World, client_for
 from tests.ml.test_lecture_notes import TOPICS, lecture_captions

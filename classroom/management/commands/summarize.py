@@ -69,7 +69,7 @@ class Command(BaseCommand):
             return
         try:
             if method == "notes":
-                from lectures.summaries import notes_encoder
+                from classroom.summaries import notes_encoder
 
                 notes = build_notes(
                     captions,

@@ -12,11 +12,13 @@ and `manage.py summarize` / `manage.py keywords`.
    of captions it came from (`Span`: seq and character offsets into that caption's text) and
    its time span (interpolated inside a caption by character position), and whether it is a
    question.
-2. **Sentence vectors** from `ml.encoder` (e5), centred on the lecture's mean and re-normalised:
-   e5's raw cosines all sit between about 0.7 and 1, centred ones spread over [-1, 1].
+2. **Sentence vectors**: by default the TF-IDF vectors of the terms each sentence names
+   (`lexical_vectors`, idf over the lecture's sentences); with an `encode` function (e5,
+   NOTES_METHOD=e5) its vectors, centred on the lecture's mean and re-normalised: e5's raw
+   cosines all sit between about 0.7 and 1, centred ones spread over [-1, 1].
 3. **Sections** (`find_sections`): TextTiling over the vectors. At each gap between sentences,
-   the cosine of the mean vector of the `TILE` sentences before and the `TILE` after; a gap's
-   depth is how far that similarity falls below the highest similarity on either side; a pause
+   the cosine of the mean vector of the sentences before and after it, a window of a quarter of
+   an average section (`TILE` 6 to `MAX_TILE` 20 sentences); a gap's depth is how far that similarity falls below the highest similarity on either side; a pause
    in speech before the gap adds `PAUSE_BONUS` x min(pause / 10 s, 1). The deepest gaps become
    boundaries, at least a third of the average section (and `MIN_SECTION_SENTENCES`) apart, as
    many as `section_count` asks: one a
@@ -73,6 +75,7 @@ __all__ = [
 CHUNK_CHARS = 4000
 MAX_SENTENCE_CHARS = 300
 TILE = 6
+MAX_TILE = 20
 PAUSE_BONUS = 0.15
 MIN_SECTION_SENTENCES = 8
 MINUTES_PER_SECTION = 8.0
@@ -311,17 +314,19 @@ def find_sections(
         return []
     if count <= 1 or n < 2 * MIN_SECTION_SENTENCES:
         return [(0, n)]
+    # The window grows with the sections asked for: a quarter of an average section, 6 to 20.
+    tile = max(TILE, min(MAX_TILE, n // (4 * count)))
     cumulative = np.concatenate([np.zeros((1, vectors.shape[1])), np.cumsum(vectors, axis=0)])
     similarity = np.zeros(n, dtype=np.float64)  # similarity[g]: gap before sentence g
     for gap in range(1, n):
-        left = cumulative[gap] - cumulative[max(0, gap - TILE)]
-        right = cumulative[min(n, gap + TILE)] - cumulative[gap]
+        left = cumulative[gap] - cumulative[max(0, gap - tile)]
+        right = cumulative[min(n, gap + tile)] - cumulative[gap]
         denominator = float(np.linalg.norm(left) * np.linalg.norm(right)) or 1.0
         similarity[gap] = float(left @ right) / denominator
     depth = np.zeros(n, dtype=np.float64)
     for gap in range(1, n):
-        left_peak = similarity[max(1, gap - 3 * TILE) : gap + 1].max()
-        right_peak = similarity[gap : min(n, gap + 3 * TILE + 1)].max()
+        left_peak = similarity[max(1, gap - 3 * tile) : gap + 1].max()
+        right_peak = similarity[gap : min(n, gap + 3 * tile + 1)].max()
         depth[gap] = (left_peak - similarity[gap]) + (right_peak - similarity[gap])
         depth[gap] += PAUSE_BONUS * min(pauses_ms[gap] / 10_000, 1.0)
     # No section shorter than a third of the average one (nor MIN_SECTION_SENTENCES).

@@ -184,13 +184,14 @@ def _has_hangul(text: str) -> bool:
 
 
 def _regex_sentence_spans(
-    text: str, start: int = 0, end: int | None = None
+    text: str, start: int = 0, end: int | None = None, *, breaks: bool = True
 ) -> list[tuple[int, int]]:
-    """Split text[start:end] at sentence breaks; spans are trimmed of white space, none empty."""
+    """Split text[start:end] at sentence breaks (with `breaks`; else only trim it); spans are
+    trimmed of white space, none empty."""
     end = len(text) if end is None else end
     spans: list[tuple[int, int]] = []
     cursor = start
-    for match in _SENTENCE_BREAK.finditer(text, start, end):
+    for match in _SENTENCE_BREAK.finditer(text, start, end) if breaks else ():
         spans.append((cursor, match.start()))
         cursor = match.end()
     spans.append((cursor, end))
@@ -369,8 +370,9 @@ def kiwi_tokenize(text: str | Sequence[str]) -> Any:
 
 def kiwi_sentence_spans(text: str) -> list[tuple[int, int]]:
     """Sentence spans of `text`: Kiwi's splitter (it ends a sentence at a final ending such as
-    "-습니다" or "-어요" even without punctuation), then terminal punctuation followed by white
-    space (Kiwi keeps English sentences together). Spans are trimmed, none empty."""
+    "-습니다" or "-어요" even without punctuation, and keeps a quotation together); a mostly
+    English sentence is split again at terminal punctuation followed by white space (Kiwi keeps
+    English sentences together). Spans are trimmed, none empty."""
     if not text.strip():
         return []
     kiwi = _load_kiwi()
@@ -378,7 +380,12 @@ def kiwi_sentence_spans(text: str) -> list[tuple[int, int]]:
         kiwi_sentences = kiwi.split_into_sents(text)
     spans: list[tuple[int, int]] = []
     for sentence in kiwi_sentences:
-        spans.extend(_regex_sentence_spans(text, sentence.start, sentence.end))
+        piece = text[sentence.start : sentence.end]
+        if len(_HANGUL.findall(piece)) * 2 >= sum(ch.isalpha() for ch in piece):
+            # Korean: Kiwi's split stands (it keeps a quotation, "여보게들. …", together).
+            spans.extend(_regex_sentence_spans(text, sentence.start, sentence.end, breaks=False))
+        else:
+            spans.extend(_regex_sentence_spans(text, sentence.start, sentence.end))
     return spans
 
 

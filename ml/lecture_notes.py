@@ -18,11 +18,12 @@ and `manage.py summarize` / `manage.py keywords`.
    cosines all sit between about 0.7 and 1, centred ones spread over [-1, 1].
 3. **Sections** (`find_sections`): TextTiling over the vectors. At each gap between sentences,
    the cosine of the mean vector of the sentences before and after it, a window of a quarter of
-   an average section (`TILE` 6 to `MAX_TILE` 20 sentences); a gap's depth is how far that similarity falls below the highest similarity on either side; a pause
-   in speech before the gap adds `PAUSE_BONUS` x min(pause / 10 s, 1). The deepest gaps become
-   boundaries, at least a third of the average section (and `MIN_SECTION_SENTENCES`) apart, as
-   many as `section_count` asks: one a
-   `MINUTES_PER_SECTION` minutes of lecture (a 90-minute lecture: 11), within [1, 15].
+   an average section (`TILE` 6 to `MAX_TILE` 20 sentences); a gap's depth is how far that
+   similarity falls below the highest similarity on either side; a pause in speech before the
+   gap adds `PAUSE_BONUS` x min(pause / 10 s, 1). The deepest gaps become boundaries, at least
+   a third of the average section (and `MIN_SECTION_SENTENCES`) apart, as many as
+   `section_count` asks: one a `MINUTES_PER_SECTION` minutes of lecture (a 90-minute lecture:
+   11), within [1, 15].
 4. **Scores** (`sentence_scores`): the mean of two z-scores: centrality (a sentence's centred
    cosine to the centroid of its section) and topic (the summed keyness, `ml.keywords.keyness`,
    of the distinct terms it names, over sqrt(terms + 1)). Sentences too short to stand alone

@@ -18,7 +18,8 @@ Both give the same kind of result, built by shared code from the analyser's Hang
   and the adjectival "적". The span of a term runs from its first to its last character in the
   original text, spaces included.
 - **English words** (any run of Latin letters, found by a regular expression, not by the analyser:
-  Kiwi splits "learning." oddly) are kept as nouns, lower-cased, without English stopwords. A Latin
+  Kiwi splits "learning." oddly) are kept as nouns, lower-cased, plurals folded to the singular
+  ("networks" -> "network", `english_singular`), without English stopwords. A Latin
   word joins an adjacent Korean noun ("GPU 메모리" -> "gpu메모리") but never another Latin word: an
   English sentence has no part-of-speech tags here, so joining would glue whole clauses together.
 - **Stopwords** (lecture filler such as 것, 수, 오늘, 여러분, 시간, 질문; English function words and
@@ -214,6 +215,21 @@ def _latin_term(word: str) -> str:
     term = word.lower().replace("\u2019", "'")
     if term.endswith("'s"):
         term = term[:-2]
+    return english_singular(term)
+
+
+def english_singular(term: str) -> str:
+    """An English plural folded to its singular, so "networks" and "network" are one keyword:
+    -ies -> -y, -sses/-ches/-shes/-xes lose "es", another final -s (not -ss, -us, -is) is
+    dropped; words of 3 letters or fewer and acronyms with digits are kept."""
+    if len(term) <= 3 or not term.isalpha():
+        return term
+    if term.endswith("ies") and len(term) > 4:
+        return term[:-3] + "y"
+    if term.endswith(("sses", "ches", "shes", "xes")):
+        return term[:-2]
+    if term.endswith("s") and not term.endswith(("ss", "us", "is")):
+        return term[:-1]
     return term
 
 

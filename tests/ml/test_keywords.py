@@ -102,7 +102,7 @@ def test_english_words_are_lower_cased_nouns_without_stopwords(analyzer: Analyze
         "learning",
         "gpu",
         "memory",
-        "matters",
+        "matter",  # plurals (and a verb's -s) fold to the singular
     ]
     assert {"the", "is", "a", "of", "okay"} <= ENGLISH_STOPWORDS
 
@@ -314,3 +314,24 @@ def test_a_1200_sentence_lecture(analyzer: Analyzer, long_lecture: list[tuple[in
     for keyword in keywords:
         for seq, start, end in keyword.occurrences:
             assert squash(texts[seq][start:end]) == keyword.text
+
+
+def test_english_plurals_are_one_term_with_their_singular() -> None:
+    from ml.korean import english_singular
+
+    assert [english_singular(w) for w in ("networks", "libraries", "classes", "batches")] == [
+        "network",
+        "library",
+        "class",
+        "batch",
+    ]
+    assert [english_singular(w) for w in ("loss", "bus", "analysis", "gpus2", "was")] == [
+        "loss",
+        "bus",
+        "analysis",
+        "gpus2",
+        "was",
+    ]
+    segments = [(1, "Neural networks learn."), (2, "A network has layers."), (3, "network")]
+    counts = {k.text: k.count for k in extract_keywords(segments, top=10)}
+    assert counts["network"] == 3

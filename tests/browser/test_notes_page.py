@@ -6,7 +6,7 @@ from typing import Any
 from playwright.sync_api import Browser, Page, expect
 
 from captions.models import TranscriptSegment
-from lectures.models import Keyword, Lecture, Summary
+from lectures.models import Keyword, Lecture, Section, Summary
 from tests.browser.conftest import assert_no_violations, logged_in_page
 from tests.conftest import PASSWORD, World
 
@@ -39,6 +39,18 @@ def notes_of(lecture: Lecture) -> None:
         method="model",
         sentences=[{"seq": 3, "start": 0, "end": 16, "text": LINES[2][2], "score": 0.9}],
     )
+    Section.objects.create(
+        lecture=lecture,
+        position=1,
+        start_ms=0,
+        end_ms=15000,
+        first_seq=1,
+        title="신경망 · 역전파",
+        terms=["신경망", "역전파"],
+        sentences=[
+            {"seq": 3, "start": 0, "end": 16, "text": LINES[2][2], "score": 0.9, "start_ms": 12000}
+        ],
+    )
     lecture.status = Lecture.Status.READY
     lecture.save()
 
@@ -49,7 +61,10 @@ def test_the_notes_page_is_accessible_and_keywords_step_through_occurrences(
     notes_of(world.lecture)
     page: Page = logged_in_page(browser, live_server.url, world.student.username, PASSWORD)
     page.goto(f"{live_server.url}/lectures/{world.lecture.pk}/")
-    assert_no_violations(page)
+    assert_no_violations(page)  # the sections block included
+    expect(page.locator(".sections h3")).to_have_text("0:00 신경망 · 역전파")
+    page.locator(".sections .summary a.timestamp").first.click()
+    expect(page).to_have_url(f"{live_server.url}/lectures/{world.lecture.pk}/#seg-3")
 
     keyword = page.locator(".keyword-link[data-keyword='1']")
     keyword.focus()

@@ -31,6 +31,7 @@ and `manage.py summarize` / `manage.py keywords`.
 5. **Selection** (`select_summary`): the whole-lecture summary gives each section's best
    sentence a place first (sections by length, longest first, while places remain), then fills
    the rest best-first, at most `ceil(n / sections) + 1` a section. A candidate is skipped when
+   it is the neighbour of a chosen sentence (one thought said on over two sentences), or when
    it repeats a chosen line: half of its content terms already chosen in one line (Jaccard of
    the term sets >= `DUPLICATE_TERMS`), or a centred cosine >= `DUPLICATE_COSINE`. A section's
    own summary: 1 to 3 sentences by its length, the same way.
@@ -457,6 +458,8 @@ def select_summary(
 
     def take(index: int) -> bool:
         if index in covered or not eligible[index] or redundant(index):
+            return False
+        if any(abs(index - other) <= 1 for other in chosen):  # one thought, said on
             return False
         chosen.append(index)
         covered.add(index)

@@ -10,6 +10,7 @@ import re
 import numpy as np
 import pytest
 
+from hearus_testkit import MODEL_CACHE_DIR
 from ml.background import WRITTEN_FILE, general_log_probs, written_korean_frequencies
 from ml.encoder import DEFAULT_ENCODER_DIRNAME, get_encoder, prepare_e5_encoder
 from ml.lecture_notes import (
@@ -22,7 +23,6 @@ from ml.lecture_notes import (
     section_count,
 )
 from ml.subtitles import CaptionFileError, parse_captions
-from tests.ml.conftest import MODEL_CACHE_DIR
 
 # Three topics, spoken without punctuation (as live captions of unpunctuated speech arrive).
 TOPICS = [

@@ -40,7 +40,7 @@ from hearus_testkit.engines import CountingEngine  # noqa: E402
 from hearus_testkit.speech import synthesize  # noqa: E402
 from ml.asr import SAMPLE_RATE, DecodingOptions, FloatAudio, WhisperEngine  # noqa: E402
 from ml.audio import pcm16_to_float32  # noqa: E402
-from ml.metrics import character_error_rate, word_error_rate  # noqa: E402
+from ml.error_rates import character_error_rate, word_error_rate  # noqa: E402
 from ml.offline import transcribe_streaming  # noqa: E402
 from ml.whisper_model import DEFAULT_MODEL_DIRNAME, prepare_whisper_model  # noqa: E402
 

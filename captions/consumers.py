@@ -19,7 +19,7 @@ from channels.utils import await_many_dispatch
 from django.utils import timezone
 
 from captions import drain, metrics, services
-from captions.asr import get_engine
+from captions.engine import get_engine
 from captions.live import LiveSession
 from captions.protocol import (
     PROTOCOL_VERSION,

@@ -19,7 +19,7 @@ from captions.models import SegmentRevision, TranscriptSegment
 from captions.services import MAX_CORRECTION_CHARS, viewer_count
 from captions.services import segment_correct as correct_segment
 from classroom import exports, notes, recording_api
-from classroom.presentation import lecture_notes, notes_as_data
+from classroom.notes_display import lecture_notes, notes_as_data
 from lectures import services
 from lectures.models import Course, Enrollment, Lecture
 from lectures.selectors import (

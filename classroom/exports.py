@@ -11,7 +11,7 @@ from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from classroom.presentation import Notes
+from classroom.notes_display import Notes
 from ml.subtitles import Cue, reading_clock, subtitle_cues, to_srt, to_text, to_vtt
 
 

@@ -27,7 +27,7 @@ from accounts.models import User
 from captions.models import TranscriptSegment
 from captions.search import index_segments
 from captions.services import transcript_changed
-from classroom.background import RETRIED, TRANSIENT_ERRORS, LectureTask, after_commit
+from classroom.jobs import RETRIED, TRANSIENT_ERRORS, LectureTask, after_commit
 from lectures import events, lifecycle
 from lectures.models import Keyword, Lecture, Section, Summary
 from lectures.selectors import require_course_manager
@@ -107,7 +107,7 @@ def _line_data(notes: LectureNotes, line: SummaryLine) -> dict[str, Any]:
 
 def compute_lecture_notes(lecture_id: int, captions: Sequence[Caption]) -> ComputedNotes:
     """Keywords, summary and sections of a lecture from its captions (ml.lecture_notes)."""
-    from classroom.summaries import notes_encoder  # loads torch only where it is configured
+    from classroom.summary_models import notes_encoder  # loads torch only where it is configured
 
     notes = build_notes(
         captions,

@@ -43,10 +43,10 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from captions.asr import get_engine
+from captions.engine import get_engine
 from captions.models import TranscriptSegment
 from classroom import notes
-from classroom.background import RETRIED, LectureTask, after_commit
+from classroom.jobs import RETRIED, LectureTask, after_commit
 from lectures import events, lifecycle
 from lectures.models import Keyword, Lecture, Summary
 from lectures.selectors import require_course_manager

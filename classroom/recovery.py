@@ -26,7 +26,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from classroom import notes, recordings
-from classroom.background import after_commit
+from classroom.jobs import after_commit
 from lectures.models import Lecture
 
 logger = logging.getLogger(__name__)

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.models import request_user
 from classroom import exports, notes
-from classroom.presentation import PARAGRAPH_PAUSE_MS, lecture_notes
+from classroom.notes_display import PARAGRAPH_PAUSE_MS, lecture_notes
 from classroom.recording_views import recording_context
 from lectures import services
 from lectures.forms import JoinCourseForm, LectureForm, VocabularyForm

@@ -37,7 +37,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ml.korean import kiwi_tokenize
+from ml.korean import get_analyzer, kiwi_tokenize
 
 __all__ = [
     "CONTEXTS",
@@ -124,7 +124,6 @@ class DocumentFrequencies:
 
 
 def _term_set(text: str) -> set[str]:
-    from ml.korean import get_analyzer
 
     terms: set[str] = set()
     for noun in get_analyzer("kiwi").nouns(text):

@@ -56,6 +56,7 @@ import numpy.typing as npt
 from ml.background import DocumentFrequencies
 from ml.keywords import Keyword, Mention, keyness, lecture_mentions, rank_keywords
 from ml.korean import Analyzer, get_analyzer, kiwi_sentence_spans
+from ml.subtitles import CaptionFileError, parse_captions
 
 __all__ = [
     "Caption",
@@ -167,7 +168,6 @@ class LectureNotes:
 def read_captions(text: str) -> list[Caption]:
     """A WebVTT, SRT or SBV file's cues as captions (seq from 1), or, for plain text, each
     non-empty line as a caption without times (seq = line number)."""
-    from ml.subtitles import CaptionFileError, parse_captions
 
     try:
         cues = parse_captions(text)

@@ -44,7 +44,9 @@ from pathlib import Path
 from typing import Any
 
 from ml.korean import get_analyzer
+from ml.lecture_notes import Caption, caption_sentences
 from ml.rouge import greedy_oracle, morphemes
+from ml.subtitles import parse_captions
 
 __all__ = [
     "ACLSUM_SPLITS",
@@ -391,8 +393,6 @@ SPOKEN_REFERENCES = Path(__file__).resolve().parent / "data" / "spoken_reference
 def load_spoken(folder: Path) -> list[SummaryDocument]:
     """The spoken talks of `SPOKEN_REFERENCES` found in `folder` (by file name, or under their
     repository path), split into sentences as the notes split captions, with their reference."""
-    from ml.lecture_notes import Caption, caption_sentences
-    from ml.subtitles import parse_captions
 
     data = json.loads(SPOKEN_REFERENCES.read_text(encoding="utf-8"))
     documents: list[SummaryDocument] = []

@@ -35,6 +35,7 @@ import torch
 from torch import nn
 
 from ml.encoder import FloatArray, SentenceEncoder
+from ml.lecture_notes import summarize_sentences
 from ml.rouge import greedy_oracle, morphemes, rouge_l, rouge_n
 from ml.summarizer import (
     WINDOW,
@@ -282,7 +283,6 @@ def head_method(head: SummaryHead) -> Method:
 def notes_method(use_vectors: bool) -> Method:
     """The notes pipeline (`ml.lecture_notes`) on a document's sentences: sentences compared by
     their terms, or by the encoder's vectors."""
-    from ml.lecture_notes import summarize_sentences
 
     def method(doc: SummaryDocument, vectors: FloatArray, k: int) -> list[SummarySentence]:
         encode = (lambda _texts: vectors) if use_vectors else None

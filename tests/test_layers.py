@@ -22,7 +22,7 @@ LOCAL_IMPORTS_ALLOWED = {
     ("classroom.apps", "classroom.recordings"),
     ("classroom.apps", "classroom.recovery"),
     # torch and the encoder load only in the processes that summarise.
-    ("classroom.notes", "classroom.summaries"),
+    ("classroom.notes", "classroom.summary_models"),
 }
 
 

@@ -33,7 +33,7 @@ from lectures.events import lecture_group
 from lectures.models import Lecture
 from ml.asr import SAMPLE_RATE
 from ml.audio import read_wav
-from ml.metrics import word_error_rate
+from ml.error_rates import word_error_rate
 from ml.offline import chunk_bounds
 from tests.captions.conftest import Socket, viewer_path
 from tests.conftest import World, client_for

@@ -11,7 +11,7 @@ from bench.caption_latency.lecture import Sentence, lecture_audio
 from hearus_testkit import MODEL_CACHE_DIR
 from ml.asr import SAMPLE_RATE, WhisperEngine
 from ml.audio import pcm16_to_float32
-from ml.metrics import character_error_rate, word_error_rate
+from ml.error_rates import character_error_rate, word_error_rate
 from ml.whisper_model import resolve_whisper_model
 
 
@@ -56,8 +56,8 @@ def transcribe_offline(
 def asr_call_costs(sentences: Sequence[Sentence]) -> dict[float, float]:
     """Seconds one live ASR call (`WhisperEngine.transcribe`, as the stream calls it) takes on
     this machine for audio windows of a few lengths: median of 3 calls each. The engine is the
-    server's (`captions.asr.get_engine`: same model and settings, encoder window included)."""
-    from captions.asr import get_engine  # Django is set up by then
+    server's (`captions.engine.get_engine`: same model and settings, encoder window included)."""
+    from captions.engine import get_engine  # Django is set up by then
 
     engine = get_engine()
     audio = pcm16_to_float32(lecture_audio(sentences, 0).pcm)

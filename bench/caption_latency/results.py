@@ -132,7 +132,7 @@ def _latencies_at_store(plans: Sequence[LecturePlan], measurement: Measurement) 
 
 def _error_rates(references: Sequence[str], transcripts: Sequence[str]) -> tuple[float, float]:
     """Mean WER and mean CER of the stored transcripts against what was spoken."""
-    from ml.metrics import character_error_rate, word_error_rate
+    from ml.error_rates import character_error_rate, word_error_rate
 
     pairs = list(zip(references, transcripts, strict=True))
     wer = float(np.mean([word_error_rate(r, t) for r, t in pairs]))

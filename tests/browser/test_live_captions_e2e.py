@@ -12,7 +12,7 @@ from playwright.sync_api import Browser, Playwright, expect
 from hearus_testkit.speech import spoken_pcm16
 from hearus_testkit.texts import ENGLISH_TEXT
 from lectures.models import Lecture
-from ml.metrics import word_error_rate
+from ml.error_rates import word_error_rate
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, logged_in_page
 from tests.conftest import PASSWORD, World
 from tests.daphne_server import daphne_server

@@ -14,7 +14,7 @@ from hearus_testkit.speech import spoken_pcm16
 from hearus_testkit.texts import ENGLISH_TEXT
 from lectures.models import Lecture
 from lectures.services import lecture_end
-from ml.metrics import word_error_rate
+from ml.error_rates import word_error_rate
 from tests.captions.conftest import Socket, broadcast_path, viewer_path
 from tests.conftest import World
 

@@ -17,7 +17,7 @@ from captions.models import TranscriptSegment
 from captions.protocol import MAX_FRAME_BYTES, CloseCode
 from hearus_testkit.speech import spoken_pcm16
 from hearus_testkit.texts import ENGLISH_TEXT
-from ml.metrics import word_error_rate
+from ml.error_rates import word_error_rate
 from tests.captions.conftest import session_cookie
 from tests.conftest import World
 from tests.daphne_server import daphne_server

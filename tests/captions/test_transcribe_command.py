@@ -1,6 +1,6 @@
 """`manage.py transcribe`: the server's Whisper model on espeak-ng recordings, whole and streamed.
 
-The model is the one `captions.asr.get_engine` loads (once per process) from the settings; no
+The model is the one `captions.engine.get_engine` loads (once per process) from the settings; no
 database is used.
 """
 
@@ -19,7 +19,7 @@ from captions.management.commands.transcribe import Command
 from hearus_testkit.speech import synthesize_wav
 from hearus_testkit.texts import ENGLISH_TEXT, KOREAN_TEXT
 from ml.caption_filters import has_repetition_loop, is_hallucination
-from ml.metrics import word_error_rate
+from ml.error_rates import word_error_rate
 
 HANGUL = re.compile(r"[\uac00-\ud7a3]")
 

@@ -20,7 +20,7 @@ from ml.asr import (
     load_whisper_model,
     run_in_asr_thread,
 )
-from ml.metrics import character_error_rate, word_error_rate
+from ml.error_rates import character_error_rate, word_error_rate
 
 HANGUL = re.compile(r"[\uac00-\ud7a3]")
 THAI = re.compile(r"[\u0e00-\u0e7f]")

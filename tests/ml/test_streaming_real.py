@@ -10,7 +10,7 @@ from hearus_testkit.engines import CountingEngine
 from hearus_testkit.speech import Speech, silence
 from ml.asr import SAMPLE_RATE, FloatAudio, WhisperEngine
 from ml.caption_filters import has_repetition_loop, is_hallucination
-from ml.metrics import normalize_text, word_error_rate
+from ml.error_rates import normalize_text, word_error_rate
 from ml.streaming import FinalCaption, StreamingTranscriber
 
 HANGUL = re.compile(r"[\uac00-\ud7a3]")

@@ -8,7 +8,7 @@ import webvtt
 from django.urls import reverse
 
 from captions.models import TranscriptSegment
-from classroom.presentation import NoteSegment, Piece, group_paragraphs, mark_spans
+from classroom.notes_display import NoteSegment, Piece, group_paragraphs, mark_spans
 from lectures.models import Keyword, Lecture, Summary
 from tests.conftest import World, client_for
 

@@ -4,7 +4,7 @@
     python manage.py transcribe lecture.mp3 --language en --stream   # what live viewers get
 
 The work is done by `ml.media` (decoding), `ml.offline` (transcription) and `ml.subtitles`
-(formats); the model is the server's (`captions.asr.get_engine`, WHISPER_MODEL setting).
+(formats); the model is the server's (`captions.engine.get_engine`, WHISPER_MODEL setting).
 """
 
 import contextlib
@@ -18,7 +18,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from captions.asr import get_engine
+from captions.engine import get_engine
 from lectures.models import Course
 from ml.asr import SAMPLE_RATE, FloatAudio, WhisperEngine
 from ml.media import MediaError, decode_media

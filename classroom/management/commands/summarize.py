@@ -16,6 +16,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from classroom.summary_models import notes_encoder
 from ml.encoder import (
     EncoderAssemblyError,
     EncoderNotFoundError,
@@ -69,8 +70,6 @@ class Command(BaseCommand):
             return
         try:
             if method == "notes":
-                from classroom.summaries import notes_encoder
-
                 notes = build_notes(
                     captions,
                     notes_encoder(),

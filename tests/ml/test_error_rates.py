@@ -2,7 +2,7 @@
 
 import pytest
 
-from ml.metrics import character_error_rate, edit_distance, normalize_text, word_error_rate
+from ml.error_rates import character_error_rate, edit_distance, normalize_text, word_error_rate
 
 
 def test_normalization_ignores_case_punctuation_and_spacing() -> None:

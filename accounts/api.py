@@ -4,13 +4,18 @@ from typing import Any
 
 from django.db import transaction
 from drf_spectacular.utils import extend_schema
+from knox.models import AuthToken
 from rest_framework import serializers
+from rest_framework.authtoken.serializers import AuthTokenSerializer
+from rest_framework.exceptions import ValidationError
+from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import User, request_user
 from accounts.preferences import caption_preferences_of, merge_caption_preferences
+from accounts.throttle import lockout_response
 
 
 class UserSerializer(serializers.ModelSerializer[User]):
@@ -26,6 +31,30 @@ class CaptionPreferencesSerializer(serializers.Serializer[Any]):
     theme = serializers.ChoiceField(choices=["light", "dark", "yellow"], required=False)
     position = serializers.ChoiceField(choices=["full", "bottom", "top"], required=False)
     highlight_keywords = serializers.BooleanField(required=False)
+
+
+class TokenSerializer(serializers.Serializer[Any]):
+    token = serializers.CharField(help_text="shown this once; only its SHA-512 digest is stored")
+    expiry = serializers.DateTimeField(allow_null=True, help_text="null: until revoked")
+
+
+class TokenView(APIView):
+    """A new API token for a username and password. Failed attempts count towards the login
+    lockout (accounts.throttle): 429 once an account or address is locked."""
+
+    authentication_classes: list[type[Any]] = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(request=AuthTokenSerializer, responses=TokenSerializer)
+    def post(self, request: Request) -> Response:
+        credentials = AuthTokenSerializer(data=request.data, context={"request": request})
+        if not credentials.is_valid():
+            # django-axes marks the request it was given (this DRF request) when it refused.
+            if getattr(request, "axes_locked_out", False):
+                return lockout_response(request._request)  # type: ignore[return-value]
+            raise ValidationError(credentials.errors)
+        instance, token = AuthToken.objects.create(user=credentials.validated_data["user"])
+        return Response({"token": token, "expiry": instance.expiry})
 
 
 class MeView(APIView):

@@ -4,6 +4,7 @@ Without any variables set the product runs on the embedded defaults: SQLite, the
 channel layer and Celery tasks run in-process.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import django_stubs_ext
@@ -34,7 +35,12 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "channels",
     "rest_framework",
-    "rest_framework.authtoken",
+    # API tokens stored as hashes, shown once (see accounts.api.TokenView).
+    "knox",
+    # Login throttling per account and per address (see "Login throttling" below).
+    "axes",
+    # Content-Security-Policy and the other security headers (see "Security headers" below).
+    "csp",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "accounts",
@@ -56,6 +62,10 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "hearus_site.headers.SecurityHeadersMiddleware",
+    # Turns a login refused for too many failures into 429 with a message (accounts.throttle).
+    "axes.middleware.AxesMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
@@ -86,6 +96,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked-out account or address before any password is checked.
+    "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
     "accounts.backends.StaffBackend",
 ]
@@ -210,7 +222,7 @@ RECORDING_STALL_S = env.int("RECORDING_STALL_S", default=1800)
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Token first: an anonymous call then gets 401 with a WWW-Authenticate header.
-        "rest_framework.authentication.TokenAuthentication",
+        "knox.auth.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -257,6 +269,55 @@ SUMMARIZER_HEAD = Path(
         "SUMMARIZER_HEAD", default=str(BASE_DIR / "ml" / "weights" / "summarizer-lstm.safetensors")
     )
 )
+
+# Security headers. Django sends nosniff, Referrer-Policy and Cross-Origin-Opener-Policy;
+# hearus_site.headers adds Permissions-Policy (the microphone on the broadcast page only).
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# Content-Security-Policy (django-csp): scripts and styles only from our own static files,
+# never inline (templates pass data to scripts as JSON with json_script). 'self' in
+# connect-src also allows this host's ws:/wss: sockets (CSP Level 3).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "media-src": ["'self'", "blob:"],
+        "connect-src": ["'self'"],
+        "font-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+
+# API tokens (django-rest-knox): only a SHA-512 digest is stored; a token lives this many days
+# (0: until it is revoked).
+API_TOKEN_TTL_DAYS = env.int("API_TOKEN_TTL_DAYS", default=30)
+REST_KNOX = {
+    "TOKEN_TTL": timedelta(days=API_TOKEN_TTL_DAYS) if API_TOKEN_TTL_DAYS else None,
+    "AUTH_HEADER_PREFIX": "Token",
+}
+
+# Login throttling (django-axes): the login form, the admin's login and POST /api/auth/token/
+# answer 429 after LOGIN_FAILURE_LIMIT failed attempts for one account, or from one address,
+# until LOGIN_LOCKOUT_MINUTES have passed since the last failure. A successful login clears
+# the account's count. Staff reset a lock early with `manage.py axes_reset_username <name>` or
+# `axes_reset_ip <address>` (docs/configuration.md).
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=10)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "accounts.throttle.lockout_response"
+AXES_VERBOSE = False
+# The client's address (accounts.throttle.client_address): with TRUSTED_PROXY_COUNT proxies in
+# front (the load balancer: 1), the address the outermost of them saw, read from the right of
+# X-Forwarded-For (a client can write anything to its left); 0: the peer address itself.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+AXES_CLIENT_IP_CALLABLE = "accounts.throttle.client_address"
 
 LOG_LEVEL = env("LOG_LEVEL", default="INFO")
 LOG_FORMAT = env("LOG_FORMAT", default="json")

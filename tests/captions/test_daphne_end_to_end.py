@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 from websockets.typing import Origin
@@ -105,7 +105,7 @@ def stored(world: World) -> list[tuple[int, str]]:
 def test_speech_reaches_two_viewers_in_order_once_and_a_reconnecting_viewer_loses_nothing(
     world: World, server: str, english_pcm: bytes
 ) -> None:
-    token = Token.objects.create(user=world.instructor).key
+    _instance, token = AuthToken.objects.create(user=world.instructor)
     assert api_post(server, f"/api/lectures/{world.lecture.pk}/start/", token) == 200
     lecture_path = f"/ws/lectures/{world.lecture.pk}"
     student_cookie, staff_cookie = session_cookie(world.student), session_cookie(world.staff)

@@ -23,6 +23,8 @@ from captions.engine import get_engine
 from captions.live import LiveSession
 from captions.protocol import (
     PROTOCOL_VERSION,
+    VIEWER_MESSAGE_BURST,
+    VIEWER_MESSAGES_PER_SECOND,
     BroadcastLimits,
     CloseCode,
     ProtocolError,
@@ -31,6 +33,7 @@ from captions.protocol import (
     check_audio_frame,
     parse_after,
     parse_broadcaster_text,
+    parse_viewer_message,
     viewer_message,
 )
 from lectures import events
@@ -200,7 +203,9 @@ class CaptionConsumer(LectureSocket):
     async def connect(self) -> None:
         self.lecture_id = int(self.scope["url_route"]["kwargs"]["lecture_id"])
         self.last_seq = 0
-        self.flood = TokenBucket(rate=5, burst=20, now=time.monotonic())
+        self.flood = TokenBucket(
+            rate=VIEWER_MESSAGES_PER_SECOND, burst=VIEWER_MESSAGE_BURST, now=time.monotonic()
+        )
         admission = await concurrent_read(services.admit_viewer)(
             self.scope["user"], self.lecture_id
         )
@@ -278,17 +283,17 @@ class CaptionConsumer(LectureSocket):
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         """Viewers only listen; a `ping` is answered, anything else is a protocol error."""
         if not self.flood.take(1, now=time.monotonic()):
-            await self.refuse(CloseCode.TOO_FAST, "viewers send at most 5 messages a second")
+            await self.refuse(
+                CloseCode.TOO_FAST,
+                f"viewers send at most {VIEWER_MESSAGES_PER_SECOND} messages a second",
+            )
             return
-        if text_data is not None:
-            try:
-                message = json.loads(text_data)
-            except json.JSONDecodeError:
-                message = None
-            if isinstance(message, dict) and message.get("type") == "ping":
-                await self.send(text_data=viewer_message("pong"))
-                return
-        await self.refuse(CloseCode.BAD_MESSAGE, "viewers may only send {'type': 'ping'}")
+        try:
+            parse_viewer_message(text_data)
+        except ProtocolError as error:
+            await self.refuse(error.code, error.reason)
+            return
+        await self.send(text_data=viewer_message("pong"))
 
 
 class BroadcastConsumer(LectureSocket):
@@ -339,6 +344,11 @@ class BroadcastConsumer(LectureSocket):
             )
             await self._end_session()
             await self.refuse(error.code, error.reason)
+        except Exception:
+            # A bug must not lose the lecture: store what was heard, then say so (4500).
+            logger.exception("broadcaster message failed", extra={"lecture_id": self.lecture_id})
+            await self._end_session()
+            await self.refuse(CloseCode.SERVER_ERROR, "the server failed on this message")
 
     async def _receive_audio(self, frame: bytes) -> None:
         if self.session is None:

@@ -16,6 +16,10 @@ BYTES_PER_SECOND = SAMPLE_RATE * 2
 SUPPORTED_LANGUAGES = ("ko", "en")
 
 MAX_TEXT_MESSAGE_BYTES = 4_096
+# Protocol messages are flat objects (`start` is one level deep); 8 levels leave room for
+# optional fields. Deeper JSON is refused before it is parsed: Python's parser recurses once
+# per level and raises RecursionError on '[' * 2000 (under 4 KB).
+MAX_JSON_DEPTH = 8
 # 0.5 s of audio a frame: browsers send 20-100 ms, so this leaves room without letting one frame
 # hold the ASR thread hostage.
 MAX_FRAME_BYTES = BYTES_PER_SECOND // 2
@@ -27,6 +31,9 @@ AUDIO_BURST_S = 30.0
 AUDIO_RATE_FACTOR = 1.25
 MAX_MESSAGES_PER_SECOND = 100
 MESSAGE_BURST = 1_000
+# A viewer sends nothing but pings.
+VIEWER_MESSAGES_PER_SECOND = 5
+VIEWER_MESSAGE_BURST = 20
 
 
 class CloseCode(IntEnum):
@@ -66,13 +73,47 @@ class StopMessage:
 BroadcasterMessage = StartMessage | StopMessage
 
 
-def _load_json(text: str) -> dict[str, Any]:
-    if len(text.encode()) > MAX_TEXT_MESSAGE_BYTES:
-        raise ProtocolError(CloseCode.FRAME_TOO_LARGE, "text message over 4096 bytes")
+def json_depth_exceeds(text: str, limit: int) -> bool:
+    """Whether arrays and objects in `text` nest deeper than `limit` (brackets inside strings
+    do not count). A linear scan that never recurses, whatever the input."""
+    depth = 0
+    in_string = escaped = False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            if depth > limit:
+                return True
+        elif char in "]}":
+            depth -= 1
+    return False
+
+
+def load_json(text: str) -> dict[str, Any]:
+    """A client's text message as a JSON object with a `type`: its size is checked first, then
+    its nesting, and only then is it parsed."""
+    if len(text) > MAX_TEXT_MESSAGE_BYTES or len(text.encode()) > MAX_TEXT_MESSAGE_BYTES:
+        raise ProtocolError(
+            CloseCode.FRAME_TOO_LARGE, f"text message over {MAX_TEXT_MESSAGE_BYTES} bytes"
+        )
+    if json_depth_exceeds(text, MAX_JSON_DEPTH):
+        raise ProtocolError(
+            CloseCode.BAD_MESSAGE, f"JSON nested deeper than {MAX_JSON_DEPTH} levels"
+        )
     try:
         message = json.loads(text)
     except json.JSONDecodeError as error:
         raise ProtocolError(CloseCode.BAD_MESSAGE, f"malformed JSON: {error.msg}") from error
+    except (ValueError, RecursionError) as error:  # e.g. a number too long to convert
+        raise ProtocolError(CloseCode.BAD_MESSAGE, "malformed JSON") from error
     if not isinstance(message, dict) or not isinstance(message.get("type"), str):
         raise ProtocolError(CloseCode.BAD_MESSAGE, "a message is a JSON object with a 'type'")
     return message
@@ -80,7 +121,7 @@ def _load_json(text: str) -> dict[str, Any]:
 
 def parse_broadcaster_text(text: str, *, course_language: str) -> BroadcasterMessage:
     """A broadcaster's text message: `start` (once, before any audio) or `stop`."""
-    message = _load_json(text)
+    message = load_json(text)
     kind = message["type"]
     if kind == "stop":
         return StopMessage()
@@ -103,6 +144,14 @@ def parse_broadcaster_text(text: str, *, course_language: str) -> BroadcasterMes
             f"language must be one of {', '.join(SUPPORTED_LANGUAGES)}, got {language!r}",
         )
     return StartMessage(sample_rate=SAMPLE_RATE, format=SAMPLE_FORMAT, language=language)
+
+
+def parse_viewer_message(text: str | None) -> None:
+    """A viewer's message: only `{"type": "ping"}` (answered with `pong`) is allowed."""
+    if text is None:
+        raise ProtocolError(CloseCode.BAD_MESSAGE, "viewers may only send {'type': 'ping'}")
+    if load_json(text)["type"] != "ping":
+        raise ProtocolError(CloseCode.BAD_MESSAGE, "viewers may only send {'type': 'ping'}")
 
 
 def check_audio_frame(frame: bytes) -> None:
@@ -151,11 +200,15 @@ class BroadcastLimits:
 
     def check_message(self, *, now: float) -> None:
         if not self.messages.take(1, now=now):
-            raise ProtocolError(CloseCode.TOO_FAST, "more than 100 messages a second")
+            raise ProtocolError(
+                CloseCode.TOO_FAST, f"more than {MAX_MESSAGES_PER_SECOND} messages a second"
+            )
 
     def check_audio(self, frame_bytes: int, *, now: float) -> None:
         if not self.audio.take(frame_bytes / BYTES_PER_SECOND, now=now):
-            raise ProtocolError(CloseCode.TOO_FAST, "audio arrives faster than real time")
+            raise ProtocolError(
+                CloseCode.TOO_FAST, f"audio faster than {AUDIO_RATE_FACTOR} x real time"
+            )
 
 
 def viewer_message(kind: str, **fields: Any) -> str:

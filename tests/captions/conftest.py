@@ -33,7 +33,7 @@ class Socket:
         self.communicator: WebsocketCommunicator | None = None
 
     async def open(self) -> "Socket":
-        headers = [(b"origin", b"http://localhost")]
+        headers = [(b"origin", b"http://localhost"), (b"host", b"localhost")]
         if self.user is not None:
             cookie = await sync_to_async(session_cookie)(self.user)
             headers.append((b"cookie", cookie.encode()))

@@ -43,7 +43,7 @@ def english_pcm(tmp_path_factory: pytest.TempPathFactory) -> bytes:
 def open_socket(base_url: str, path: str, cookie: str) -> ClientConnection:
     return connect(
         base_url.replace("http", "ws") + path,
-        origin=Origin(base_url),  # Channels checks the origin against ALLOWED_HOSTS
+        origin=Origin(base_url),  # must be the server's own origin (hearus_site.origin)
         additional_headers={"Cookie": cookie},
         open_timeout=20,
         legacy=True,  # a plain connection object, closed by the test

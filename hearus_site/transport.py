@@ -22,9 +22,17 @@ from daphne import ws_protocol
 from captions.protocol import CloseCode, viewer_message
 
 TOO_LARGE_REASON = "message over the server's transport limit"
+# autobahn waits 1 s for the client's answer to a close, then resets the connection; a client
+# still sending (audio frames, or the rest of an oversized message) on a slow link could lose
+# the close frame, code included, to that reset. Give it longer.
+CLOSE_HANDSHAKE_TIMEOUT_S = 5.0
 
 
 class WebSocketProtocol(ws_protocol.WebSocketProtocol):
+    def _connectionMade(self) -> None:
+        super()._connectionMade()  # copies the factory's options onto this connection
+        self.closeHandshakeTimeout = CLOSE_HANDSHAKE_TIMEOUT_S
+
     def _max_message_size_exceeded(self, msg_size: int, max_msg_size: int, reason: Any) -> None:
         code = int(CloseCode.FRAME_TOO_LARGE)
         error = viewer_message("error", code=code, reason=f"{TOO_LARGE_REASON} ({max_msg_size})")

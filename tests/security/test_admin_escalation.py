@@ -81,7 +81,8 @@ def test_staff_cannot_change_or_reset_the_password_of_a_superuser(world: World) 
 def test_staff_cannot_delete_another_staff_account_even_in_bulk(world: World) -> None:
     colleague = make_user("staff2", staff=True)
     client = client_for(world.staff)
-    single = client.post(reverse("admin:accounts_user_delete", args=[colleague.pk]), {"post": "yes"})
+    delete_url = reverse("admin:accounts_user_delete", args=[colleague.pk])
+    single = client.post(delete_url, {"post": "yes"})
     assert single.status_code == 403
     bulk = client.post(
         reverse("admin:accounts_user_changelist"),

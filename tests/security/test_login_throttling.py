@@ -2,6 +2,8 @@
 and the token endpoint answer 429 with a message, even to the right password, until the lock
 expires or staff reset it (issue 15, item 2)."""
 
+from typing import Any
+
 from django.core.management import call_command
 from django.test import Client, override_settings
 from django.urls import reverse
@@ -18,7 +20,7 @@ def form_login(username: str, password: str, address: str = "10.0.0.1") -> int:
     return response.status_code
 
 
-def token_login(username: str, password: str, address: str = "10.0.0.1") -> tuple[int, dict]:
+def token_login(username: str, password: str, address: str = "10.0.0.1") -> tuple[int, Any]:
     response = Client().post(
         "/api/auth/token/", {"username": username, "password": password}, REMOTE_ADDR=address
     )

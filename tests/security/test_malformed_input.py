@@ -27,6 +27,9 @@ from tests.ml.speech import ENGLISH_TEXT, pcm16, silence, synthesize
 
 START = {"type": "start", "sample_rate": 16000, "format": "pcm_s16le", "language": "en"}
 NESTED_ARRAYS = "[" * 2000 + "]" * 2000  # 4,000 bytes: under the size limit
+LONG_STOP = '{"type": "stop", "p": "' + "x" * 5000 + '"}'
+LONG_PING = '{"type": "ping", "p": "' + "x" * 5000 + '"}'
+TOO_LARGE = CloseCode.FRAME_TOO_LARGE
 NESTED_OBJECTS = '{"type": "start", "x": ' + '{"a": ' * 600 + "1" + "}" * 600 + "}"
 
 
@@ -86,8 +89,18 @@ BROADCASTER_INPUTS: dict[str, tuple[bool, str, Any, CloseCode]] = {
     "wrong sample rate": (False, "json", {**START, "sample_rate": 44100}, CloseCode.BAD_MESSAGE),
     "start twice": (True, "json", START, CloseCode.BAD_MESSAGE),
     "odd-sized frame": (True, "bytes", b"\x00" * 3, CloseCode.BAD_MESSAGE),
-    "text over 4,096 bytes": (False, "text", '{"type": "stop", "p": "' + "x" * 5000 + '"}', 4413),
-    "frame over 16,000 bytes": (True, "bytes", b"\x00" * (MAX_FRAME_BYTES + 2), 4413),
+    "text over 4,096 bytes": (
+        False,
+        "text",
+        '{"type": "stop", "p": "' + "x" * 5000 + '"}',
+        CloseCode.FRAME_TOO_LARGE,
+    ),
+    "frame over 16,000 bytes": (
+        True,
+        "bytes",
+        b"\x00" * (MAX_FRAME_BYTES + 2),
+        CloseCode.FRAME_TOO_LARGE,
+    ),
 }
 
 
@@ -123,7 +136,11 @@ VIEWER_INPUTS: dict[str, tuple[str, Any, CloseCode]] = {
     "deeply nested objects": ("text", NESTED_OBJECTS[:4000], CloseCode.BAD_MESSAGE),
     "anything but ping": ("json", {"type": "start"}, CloseCode.BAD_MESSAGE),
     "binary": ("bytes", b"\x00\x01", CloseCode.BAD_MESSAGE),
-    "text over 4,096 bytes": ("text", '{"type": "ping", "p": "' + "x" * 5000 + '"}', 4413),
+    "text over 4,096 bytes": (
+        "text",
+        '{"type": "ping", "p": "' + "x" * 5000 + '"}',
+        CloseCode.FRAME_TOO_LARGE,
+    ),
 }
 
 

@@ -13,16 +13,17 @@ from rest_framework.views import APIView
 
 from accounts.models import request_user
 from captions.search import MAX_LIMIT, SearchHit, search_segments
+from hearus_site.params import MAX_ID, MAX_PAGE
 
 DEFAULT_PAGE_SIZE = 20
 
 
 class SearchParamsSerializer(serializers.Serializer[Any]):
     q = serializers.CharField(max_length=200, allow_blank=True, trim_whitespace=True)
-    course = serializers.IntegerField(required=False, min_value=1)
+    course = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID)
     date_from = serializers.DateField(required=False)
     date_to = serializers.DateField(required=False)
-    page = serializers.IntegerField(required=False, min_value=1, default=1)
+    page = serializers.IntegerField(required=False, min_value=1, max_value=MAX_PAGE, default=1)
     page_size = serializers.IntegerField(
         required=False, min_value=1, max_value=MAX_LIMIT, default=DEFAULT_PAGE_SIZE
     )

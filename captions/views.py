@@ -15,6 +15,7 @@ from captions.forms import SearchForm
 from captions.protocol import MAX_FRAME_BYTES, PROTOCOL_VERSION, SAMPLE_RATE
 from captions.search import search_segments
 from hearus_site.headers import microphone_allowed
+from hearus_site.params import parse_page
 from lectures.selectors import can_manage_course, lectures_visible_to
 
 
@@ -112,8 +113,7 @@ def search(request: HttpRequest) -> HttpResponse:
     page = None
     page_number = 1
     if form.is_bound and form.is_valid():
-        raw_page = request.GET.get("page", "1")
-        page_number = int(raw_page) if raw_page.isdigit() and int(raw_page) > 0 else 1
+        page_number = parse_page(request.GET.get("page"))
         course = form.cleaned_data["course"]
         page = search_segments(
             user,

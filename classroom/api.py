@@ -20,6 +20,7 @@ from captions.services import MAX_CORRECTION_CHARS, viewer_count
 from captions.services import segment_correct as correct_segment
 from classroom import exports, notes, recording_api
 from classroom.notes_display import lecture_notes, notes_as_data
+from hearus_site.params import parse_id
 from lectures import services
 from lectures.models import Course, Enrollment, Lecture
 from lectures.selectors import (
@@ -186,9 +187,10 @@ class LectureViewSet(
         lectures = lectures_visible_to(request_user(self.request))
         course_id = self.request.query_params.get("course")
         if course_id is not None:
-            if not course_id.isdigit():
+            course_pk = parse_id(course_id)
+            if course_pk is None:
                 raise ValidationError({"course": "Must be a course id."})
-            lectures = lectures.filter(course_id=int(course_id))
+            lectures = lectures.filter(course_id=course_pk)
         status_filter = self.request.query_params.get("status")
         if status_filter is not None:
             if status_filter not in Lecture.Status.values:
@@ -231,7 +233,7 @@ class LectureViewSet(
         return self._change(request, notes.reprocess)
 
     @extend_schema(request=CorrectionSerializer, responses={200: CaptionSerializer})
-    @action(detail=True, methods=["patch"], url_path=r"captions/(?P<seq>[0-9]+)")
+    @action(detail=True, methods=["patch"], url_path=r"captions/(?P<seq>[0-9]{1,9})")
     def correct_caption(self, request: Request, pk: str | None = None, seq: str = "") -> Response:
         """Correct one caption (the course's instructors and captioners); viewers get the new
         text at once and the earlier one stays in its history."""
@@ -247,7 +249,7 @@ class LectureViewSet(
         return Response(CaptionSerializer(segment).data)
 
     @extend_schema(responses={200: RevisionSerializer(many=True)})
-    @action(detail=True, methods=["get"], url_path=r"captions/(?P<seq>[0-9]+)/revisions")
+    @action(detail=True, methods=["get"], url_path=r"captions/(?P<seq>[0-9]{1,9})/revisions")
     def caption_revisions(self, request: Request, pk: str | None = None, seq: str = "") -> Response:
         """A caption's corrections, oldest first; the first `previous_text` is the original."""
         lecture = self.get_object()

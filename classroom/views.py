@@ -14,6 +14,7 @@ from accounts.models import request_user
 from classroom import exports, notes
 from classroom.notes_display import PARAGRAPH_PAUSE_MS, lecture_notes
 from classroom.recording_views import recording_context
+from hearus_site.params import parse_id
 from lectures import services
 from lectures.forms import JoinCourseForm, LectureForm, VocabularyForm
 from lectures.models import Lecture
@@ -93,8 +94,8 @@ def course_captioners(request: HttpRequest, course_id: int) -> HttpResponse:
     course = get_object_or_404(courses_visible_to(user), pk=course_id)
     remove = request.POST.get("remove", "")
     try:
-        if remove.isdigit():
-            services.course_captioner_remove(course=course, by=user, captioner_id=int(remove))
+        if remove_id := parse_id(remove):
+            services.course_captioner_remove(course=course, by=user, captioner_id=remove_id)
             messages.success(request, _("The captioner was removed."))
         else:
             added = services.course_captioner_add(

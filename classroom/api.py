@@ -307,6 +307,38 @@ class LectureViewSet(
             return recording_api.recording_status(request, lecture)
         return recording_api.recording_upload(request, lecture)
 
+    @extend_schema(
+        request=recording_api.UploadStartSerializer,
+        responses={201: recording_api.UploadSerializer},
+    )
+    @action(detail=True, methods=["post"], url_path="recording/uploads")
+    def recording_upload_start(self, request: Request, pk: str | None = None) -> Response:
+        """Start a resumable upload of `size` bytes; send it in parts (see docs/api.md)."""
+        return recording_api.upload_start(request, self.get_object())
+
+    @extend_schema(
+        methods=["PUT"],
+        request={"application/octet-stream": OpenApiTypes.BINARY},
+        parameters=[OpenApiParameter("offset", int, required=True)],
+        responses={200: recording_api.UploadSerializer, 202: recording_api.UploadSerializer},
+    )
+    @extend_schema(methods=["GET"], request=None, responses={200: recording_api.UploadSerializer})
+    @action(
+        detail=True,
+        methods=["get", "put"],
+        url_path=r"recording/uploads/(?P<upload_id>[0-9a-f]{32})",
+        parser_classes=[],
+    )
+    def recording_upload_part(
+        self, request: Request, pk: str | None = None, upload_id: str = ""
+    ) -> Response:
+        """GET: the offset to send next. PUT (raw bytes, `?offset=`): the next part; the last
+        one makes the file the lecture's recording (202 with its status)."""
+        lecture = self.get_object()
+        if request.method == "GET":
+            return recording_api.upload_status(request, lecture, upload_id)
+        return recording_api.upload_part(request, lecture, upload_id)
+
     @extend_schema(request=None, responses={202: recording_api.RecordingStatusSerializer})
     @action(detail=True, methods=["post"], url_path="recording/retry")
     def recording_retry(self, request: Request, pk: str | None = None) -> Response:

@@ -196,8 +196,14 @@ def check_recording_file(file: UploadedFile | None) -> tuple[str, float | None]:
     names the problem."""
     if file is None:
         raise ValidationError(_("Choose an audio or video file to upload."), code="required")
-    size = file.size or 0
-    if size == 0:
+    check_recording_size(file.size or 0)
+    with _local_copy(file) as path:
+        return check_recording_path(path)
+
+
+def check_recording_size(size: int) -> None:
+    """A ValidationError unless a file of `size` bytes may be uploaded."""
+    if size <= 0:
         raise ValidationError(
             _("The file is empty (0 bytes): the upload did not complete. Try again."),
             code="empty",
@@ -211,23 +217,27 @@ def check_recording_file(file: UploadedFile | None) -> tuple[str, float | None]:
             % {"size": _megabytes(size), "limit": _megabytes(settings.RECORDING_MAX_BYTES)},
             code="too_large",
         )
-    with _local_copy(file) as path:
-        media_type = sniff_media_type(path)
-        if media_type is None:
-            with path.open("rb") as handle:
-                looks_like = _looks_like(handle.read(512))
-            message = (
-                _(
-                    "This file is not audio or video we can read (it looks like %(kind)s). "
-                    "Use %(formats)s."
-                )
-                % {"kind": looks_like, "formats": _formats()}
-                if looks_like
-                else _("This file is not audio or video we can read. Use %(formats)s.")
-                % {"formats": _formats()}
+
+
+def check_recording_path(path: Path) -> tuple[str, float | None]:
+    """The MIME type (by content) and declared duration of the recording in `path`, or a
+    ValidationError that names the problem (the size is checked by the caller)."""
+    media_type = sniff_media_type(path)
+    if media_type is None:
+        with path.open("rb") as handle:
+            looks_like = _looks_like(handle.read(512))
+        message = (
+            _(
+                "This file is not audio or video we can read (it looks like %(kind)s). "
+                "Use %(formats)s."
             )
-            raise ValidationError(message, code="not_media")
-        has_audio, duration_s = probe_media(path)
+            % {"kind": looks_like, "formats": _formats()}
+            if looks_like
+            else _("This file is not audio or video we can read. Use %(formats)s.")
+            % {"formats": _formats()}
+        )
+        raise ValidationError(message, code="not_media")
+    has_audio, duration_s = probe_media(path)
     if not has_audio:
         raise ValidationError(
             _("This file has no sound track: choose a recording with sound."), code="no_audio"
@@ -290,6 +300,20 @@ def recording_upload(*, lecture: Lecture, by: User, file: UploadedFile | None) -
     filename = field.generate_filename(lecture, f"lecture-{lecture.pk}{EXTENSIONS[media_type]}")
     file.seek(0)
     stored = _storage().save(filename, file, max_length=field.max_length)
+    return recording_attach(lecture=lecture, stored=stored)
+
+
+def recording_filename(lecture: Lecture, media_type: str) -> str:
+    """Where a recording of `media_type` for `lecture` is stored (before storage dedupes)."""
+    return _recording_field().generate_filename(
+        lecture, f"lecture-{lecture.pk}{EXTENSIONS[media_type]}"
+    )
+
+
+def recording_attach(*, lecture: Lecture, stored: str) -> Lecture:
+    """Make the checked file `stored` (in media storage) the lecture's recording and queue its
+    transcription, replacing any previous recording with its transcript and notes. The file
+    is removed again if the lecture no longer accepts it."""
     try:
         with transaction.atomic():
             lecture = lifecycle.locked(lecture.pk)

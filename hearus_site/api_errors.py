@@ -23,6 +23,10 @@ ERROR_STATUS = {
     "invalid_state": status.HTTP_409_CONFLICT,
     "live_captions": status.HTTP_409_CONFLICT,
     "missing_file": status.HTTP_409_CONFLICT,
+    # Resumable uploads (classroom.uploads).
+    "part_size": status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+    "offset_mismatch": status.HTTP_409_CONFLICT,
+    "not_found": status.HTTP_404_NOT_FOUND,
 }
 
 

@@ -1,5 +1,13 @@
-"""Websocket messages over Daphne's transport limit get the protocol's 4413, not a dropped TCP
-connection.
+"""Daphne's transport, bounded: request bodies over REQUEST_MAX_BYTES are refused from their
+headers, and websocket messages over Daphne's limit get the protocol's 4413.
+
+HTTP: Daphne (through Twisted) reads a request's whole body, then hands all of it to the
+application at once, in memory; a 520 MB upload took the process from 1 GB to 8 GB. Here a
+request that declares a larger Content-Length gets 413 at once, before its body is read, and
+a chunked one is cut off once it passes the limit. Large recordings come in parts instead
+(`classroom.uploads`).
+
+Websockets: see `WebSocketProtocol` below.
 
 Daphne (through autobahn) refuses a websocket message larger than its
 `--websocket-max-message-size` (1 MiB by default) before the application ever sees it, and by
@@ -15,9 +23,12 @@ ordinary disconnect, so a broadcast still stores everything it heard.
 listening (`daphne`, `python -m hearus_site.serve` and `manage.py runserver` alike).
 """
 
+import io
+import json
 from typing import Any
 
-from daphne import ws_protocol
+from daphne import http_protocol, ws_protocol
+from django.conf import settings
 
 from captions.protocol import CloseCode, viewer_message
 
@@ -42,5 +53,56 @@ class WebSocketProtocol(ws_protocol.WebSocketProtocol):
         self.sendCloseFrame(code=code, reasonUtf8=TOO_LARGE_REASON.encode())
 
 
+class WebRequest(http_protocol.WebRequest):
+    """Daphne's HTTP request, refusing a body over REQUEST_MAX_BYTES before reading it."""
+
+    body_bytes = 0
+    refused = False
+
+    def gotLength(self, length: int | None) -> None:
+        if length is not None and length > settings.REQUEST_MAX_BYTES:
+            self.refuse_too_large()
+            return
+        super().gotLength(length)
+
+    def handleContentChunk(self, data: bytes) -> None:
+        if self.refused:
+            return
+        self.body_bytes += len(data)
+        if self.body_bytes > settings.REQUEST_MAX_BYTES:
+            self.refuse_too_large()
+            return
+        super().handleContentChunk(data)
+
+    def process(self) -> Any:
+        if self.refused:  # the rest of the body arrived before the connection closed
+            return None
+        return super().process()
+
+    def refuse_too_large(self) -> None:
+        """413 straight onto the connection, which is then closed: the application never
+        sees this request."""
+        self.refused = True
+        self.content = io.BytesIO()
+        body = json.dumps(
+            {
+                "detail": [
+                    f"Requests are at most {settings.REQUEST_MAX_BYTES} bytes. Upload large "
+                    "recordings in parts: POST /api/lectures/<id>/recording/uploads/."
+                ],
+                "code": "too_large",
+            }
+        ).encode()
+        head = (
+            "HTTP/1.1 413 Request Entity Too Large\r\n"
+            "Content-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\n"
+            "Connection: close\r\n\r\n"
+        ).encode()
+        self.channel.transport.write(head + body)
+        self.channel.transport.loseConnection()
+
+
 def install() -> None:
     ws_protocol.WebSocketFactory.protocol = WebSocketProtocol
+    http_protocol.WebRequest = WebRequest  # HTTPFactory.buildProtocol reads this name

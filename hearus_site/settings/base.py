@@ -206,9 +206,14 @@ NOTES_GRACE_S = env.int("NOTES_GRACE_S", default=120)
 # Ended this long without the notes starting: their message was lost; queued again.
 NOTES_START_STALL_S = env.int("NOTES_START_STALL_S", default=1800)
 
-# Uploaded recordings (lectures/recordings.py). Uploads over FILE_UPLOAD_MAX_MEMORY_SIZE (2.5 MB)
-# are streamed to a temporary file, never held in memory.
+# Uploaded recordings (classroom/recordings.py). Large files come in parts of RECORDING_PART_BYTES
+# (classroom/uploads.py: resumable, straight to media storage). Daphne reads a whole request body
+# into memory before Django sees it, so no request may be larger than REQUEST_MAX_BYTES
+# (hearus_site.transport answers 413 from its headers, before reading it); a single multipart
+# upload is therefore limited to that size too.
 RECORDING_MAX_BYTES = env.int("RECORDING_MAX_BYTES", default=500 * 1024 * 1024)
+RECORDING_PART_BYTES = env.int("RECORDING_PART_BYTES", default=8 * 1024 * 1024)
+REQUEST_MAX_BYTES = env.int("REQUEST_MAX_BYTES", default=64 * 1024 * 1024)
 RECORDING_MAX_SECONDS = env.int("RECORDING_MAX_SECONDS", default=4 * 3600)
 # Transcribed this many seconds at a time; progress is reported after each chunk.
 RECORDING_CHUNK_S = env.float("RECORDING_CHUNK_S", default=300.0)

@@ -14,7 +14,7 @@ JUST_PAST = str(MAX_ID + 1)
 CASES = [
     (f"/search/?q=수업&page={HUGE}", 200),  # clamped: an empty page past the last one
     (f"/search/?q=수업&page={VERY}", 200),
-    (f"/search/?q=수업&page=-3", 200),
+    ("/search/?q=수업&page=-3", 200),
     (f"/search/?q=수업&course={HUGE}", 400),  # the form says it is not a course of yours
     (f"/api/search/?q=수업&page={HUGE}", 400),
     (f"/api/search/?q=수업&page={VERY}", 400),

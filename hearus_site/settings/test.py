@@ -9,7 +9,12 @@ DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 LANGUAGE_CODE = "en"
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
+    # Memory, unless a test's server process must keep files on disk (the upload memory test).
+    "default": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage"
+        if env.bool("TEST_MEDIA_ON_DISK", default=False)  # noqa: F405
+        else "django.core.files.storage.InMemoryStorage"
+    },
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 

@@ -51,7 +51,14 @@ from lectures import events, lifecycle
 from lectures.models import Keyword, Lecture, Summary
 from lectures.selectors import require_course_manager
 from ml.asr import SAMPLE_RATE
-from ml.media import EXTENSIONS, MediaError, decode_media, probe_media, sniff_media_type
+from ml.media import (
+    EXTENSIONS,
+    MediaError,
+    MediaTooLongError,
+    decode_media,
+    probe_media,
+    sniff_media_type,
+)
 from ml.offline import transcribe_in_chunks
 from ml.subtitles import Cue
 from ml.whisper_model import ModelAssemblyError, ModelNotFoundError
@@ -462,14 +469,16 @@ def _transcribe_recording(lecture_id: int, recording_name: str | None) -> str:
 
     started = time.monotonic()
     progress_set(lecture_id, "decoding", 0)
-    with _readable_path(name) as path:
-        audio = decode_media(path)
-    total_s = audio.size / SAMPLE_RATE
-    if total_s > settings.RECORDING_MAX_SECONDS:
+    try:
+        with _readable_path(name) as path:
+            # The limit holds for the decoded audio, not only for what the header declared.
+            audio = decode_media(path, max_seconds=settings.RECORDING_MAX_SECONDS)
+    except MediaTooLongError as error:
         raise RecordingError(
-            _("The recording is %(length)s long; at most %(limit)s is accepted. Split it.")
-            % {"length": _clock(total_s), "limit": _clock(settings.RECORDING_MAX_SECONDS)}
-        )
+            _("The recording is longer than %(limit)s, the most accepted. Split it.")
+            % {"limit": _clock(settings.RECORDING_MAX_SECONDS)}
+        ) from error
+    total_s = audio.size / SAMPLE_RATE
     budget_s = TIME_BUDGET_BASE_S + TIME_BUDGET_PER_AUDIO_S * total_s
 
     def chunk_done(done_s: float, all_s: float) -> None:

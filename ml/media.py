@@ -94,11 +94,23 @@ class MediaError(ValueError):
     """A file that gives no audio: missing, empty, not media, damaged, or without a sound track."""
 
 
+class MediaTooLongError(MediaError):
+    """Decoding passed `max_seconds` of audio (whatever the file's header declared)."""
+
+    def __init__(self, name: str, max_seconds: float) -> None:
+        super().__init__(f"{name} holds more than {max_seconds:g} s of audio.")
+        self.max_seconds = max_seconds
+
+
 # -- decoding -------------------------------------------------------------------------------------
 
 
-def decode_media(path: Path) -> FloatAudio:
+def decode_media(path: Path, *, max_seconds: float | None = None) -> FloatAudio:
     """The first audio track of `path` as 16 kHz mono float32 samples in [-1, 1].
+
+    With `max_seconds`, decoding stops with `MediaTooLongError` as soon as more audio than that
+    has come out: the limit holds for what the file really contains, whatever its header
+    says, and a long file is never decoded whole into memory only to be refused.
 
     Raises `MediaError` (its message is meant for the person who chose the file) when the file
     is missing, empty, not a media file PyAV can read, has no audio track, or yields no audio.
@@ -127,7 +139,7 @@ def decode_media(path: Path) -> FloatAudio:
             kinds = " and ".join(sorted({str(stream.type) for stream in container.streams}))
             holds = f"it holds {kinds} streams only" if kinds else "it holds no streams"
             raise MediaError(f"{name} has no audio track ({holds}): choose a recording with sound.")
-        samples = _decode_audio_stream(container, name)
+        samples = _decode_audio_stream(container, name, max_seconds)
     if samples.size == 0:
         raise MediaError(
             f"{name} has an audio track but no sound could be decoded from it: the file may be "
@@ -136,14 +148,23 @@ def decode_media(path: Path) -> FloatAudio:
     return samples
 
 
-def _decode_audio_stream(container: InputContainer, name: str) -> FloatAudio:
+def _decode_audio_stream(
+    container: InputContainer, name: str, max_seconds: float | None = None
+) -> FloatAudio:
     stream = container.streams.audio[0]
     resampler = av.AudioResampler(format="flt", layout="mono", rate=SAMPLE_RATE)
     chunks: list[FloatAudio] = []
+    max_samples = None if max_seconds is None else int(max_seconds * SAMPLE_RATE)
+    decoded = 0
 
     def keep(frames: list[av.AudioFrame]) -> None:
+        nonlocal decoded
         for frame in frames:
             chunks.append(frame.to_ndarray().reshape(-1).astype(np.float32, copy=True))
+            decoded += chunks[-1].size
+            if max_samples is not None and decoded > max_samples:
+                assert max_seconds is not None
+                raise MediaTooLongError(name, max_seconds)
 
     try:
         for packet in container.demux(stream):

@@ -94,6 +94,9 @@ def _progress_strings() -> dict[str, str]:
         "reload": _("Show the transcript"),
         "reload_page": _("Reload the page"),
         "uploading": _("Uploading… A large file takes a while; keep this page open."),
+        # recording-upload.js fills in the percent.
+        "uploading_percent": _("Uploading: %(percent)s%% (keep this page open)"),
+        "upload_failed": _("The upload failed. Check the connection and try again."),
     }
 
 

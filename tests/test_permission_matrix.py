@@ -154,6 +154,28 @@ PAGE_CASES: dict[str, tuple[str, Callable[[World], str], dict[str, int | str]]] 
         lambda w: reverse("admin:lectures_course_changelist"),
         expected(302, 302, 302, 302, 302, 200),
     ),
+    # Staff manage ordinary users, never privileges, tokens or lockouts (tests/security has the
+    # escalation attempts themselves).
+    "admin: change a student": (
+        "get",
+        lambda w: reverse("admin:accounts_user_change", args=[w.student.pk]),
+        expected(302, 302, 302, 302, 302, 200),
+    ),
+    "admin: API tokens": (
+        "get",
+        lambda w: reverse("admin:knox_authtoken_changelist"),
+        expected(302, 302, 302, 302, 302, 403),
+    ),
+    "admin: groups": (
+        "get",
+        lambda w: reverse("admin:auth_group_changelist"),
+        expected(302, 302, 302, 302, 302, 403),
+    ),
+    "admin: login lockouts": (
+        "get",
+        lambda w: reverse("admin:axes_accessattempt_changelist"),
+        expected(302, 302, 302, 302, 302, 403),
+    ),
     "password change": (
         "get",
         lambda w: reverse("password_change"),
@@ -329,6 +351,18 @@ API_CASES: dict[
         lambda w: f"/api/lectures/{w.lecture.pk}/recording/retry/",
         {},
         expected(401, 403, 404, 409, 404, 409),
+    ),
+    "lecture recording upload in parts (no size: refused)": (
+        "post",
+        lambda w: f"/api/lectures/{w.lecture.pk}/recording/uploads/",
+        {},
+        expected(401, 403, 404, 400, 404, 400),
+    ),
+    "lecture recording upload status (no such upload)": (
+        "get",
+        lambda w: f"/api/lectures/{w.lecture.pk}/recording/uploads/{'0' * 32}/",
+        {},
+        expected(401, 404, 404, 404, 404, 404),
     ),
     "me": ("get", lambda w: "/api/me/", {}, expected(401, 200, 200, 200, 200, 200)),
     "caption preferences": (

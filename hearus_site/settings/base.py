@@ -66,6 +66,7 @@ MIDDLEWARE = [
     "hearus_site.headers.SecurityHeadersMiddleware",
     # Turns a login refused for too many failures into 429 with a message (accounts.throttle).
     "axes.middleware.AxesMiddleware",
+    "accounts.throttle.PostRateLimitMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
@@ -318,6 +319,13 @@ AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "accounts.throttle.lockout_response"
 AXES_VERBOSE = False
+# POSTs limited per address and per account (accounts.throttle.PostRateLimitMiddleware): URL
+# name -> (form field naming the account, how many, window in seconds).
+RATE_LIMITED_POSTS: dict[str, tuple[str | None, int, int]] = {
+    "password_reset": ("email", 5, 3600),  # each one sends an e-mail
+    "signup": ("username", 20, 3600),  # each one makes an account
+}
+
 # The client's address (accounts.throttle.client_address): with TRUSTED_PROXY_COUNT proxies in
 # front (the load balancer: 1), the address the outermost of them saw, read from the right of
 # X-Forwarded-For (a client can write anything to its left); 0: the peer address itself.

@@ -114,3 +114,35 @@ def test_behind_the_load_balancer_a_forged_forwarded_for_does_not_help(world: Wo
         HTTP_X_FORWARDED_FOR="198.51.100.8",
     )
     assert other.status_code == 302
+
+
+def test_sign_up_is_limited_per_address_and_per_account(world: World) -> None:
+    def sign_up(username: str, address: str) -> int:
+        return (
+            Client()
+            .post(
+                reverse("signup"),
+                {"username": username, "password1": "x", "password2": "y"},
+                REMOTE_ADDR=address,
+            )
+            .status_code
+        )
+
+    codes = [sign_up(f"new{n}", "10.2.0.1") for n in range(21)]
+    assert codes[:20] == [400] * 20  # the form's own errors
+    assert codes[20] == 429
+    assert sign_up("fresh", "10.2.0.2") == 400  # another address is fine
+    # One account name tried from many addresses.
+    codes = [sign_up("target", f"10.3.0.{n}") for n in range(21)]
+    assert codes[20] == 429
+
+
+@override_settings(RATE_LIMITED_POSTS={"login": ("username", 3, 60)})
+def test_the_limit_answers_429_with_retry_after(world: World) -> None:
+    for _ in range(3):
+        form_login("stu_a", "wrong", "10.4.0.1")
+    response = Client().post(
+        reverse("login"), {"username": "stu_a", "password": PASSWORD}, REMOTE_ADDR="10.4.0.1"
+    )
+    assert response.status_code == 429
+    assert response["Retry-After"] == "60"

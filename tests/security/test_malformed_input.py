@@ -197,3 +197,22 @@ async def test_nested_json_mid_lecture_is_refused_after_storing_what_was_heard(
     assert "machine learning" in texts.lower()
     assert await database_sync_to_async(partial_get)(world.lecture.pk) == ""
     assert metrics.LIVE_LECTURES._value.get() == gauge_before
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_a_transcription_that_fails_closes_with_4500(
+    world: World, sockets: list[Socket], english_pcm: bytes
+) -> None:
+    """The 4500 row: storing a final fails (here the lecture was deleted mid-broadcast)."""
+    await database_sync_to_async(make_live)(world.lecture)
+    socket = await Socket(broadcast_path(world.lecture.pk), world.instructor).open()
+    sockets.append(socket)
+    assert (await socket.receive())["type"] == "ready"
+    await socket.send_json(START)
+    await socket.receive_until("started")
+    await database_sync_to_async(Lecture.objects.filter(pk=world.lecture.pk).delete)()
+    for offset in range(0, len(english_pcm), 3200):
+        await socket.send_bytes(english_pcm[offset : offset + 3200])
+    error = await socket.receive_until("error", timeout=120)
+    assert error["code"] == CloseCode.SERVER_ERROR
+    assert await socket.closed_with(timeout=60) == CloseCode.SERVER_ERROR

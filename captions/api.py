@@ -13,7 +13,7 @@ from rest_framework.views import APIView
 
 from accounts.models import request_user
 from captions.search import MAX_LIMIT, SearchHit, search_segments
-from hearus_site.params import MAX_ID, MAX_PAGE
+from lectures.params import MAX_ID, MAX_PAGE
 
 DEFAULT_PAGE_SIZE = 20
 

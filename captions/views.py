@@ -14,13 +14,11 @@ from accounts.preferences import caption_preferences_of
 from captions.forms import SearchForm
 from captions.protocol import MAX_FRAME_BYTES, PROTOCOL_VERSION, SAMPLE_RATE
 from captions.search import search_segments
-from hearus_site.headers import microphone_allowed
-from hearus_site.params import parse_page
+from lectures.params import parse_page
 from lectures.selectors import can_manage_course, lectures_visible_to
 
 
 @login_required
-@microphone_allowed
 def lecture_broadcast(request: HttpRequest, lecture_id: int) -> HttpResponse:
     user = request_user(request)
     lecture = get_object_or_404(lectures_visible_to(user), pk=lecture_id)

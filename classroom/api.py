@@ -20,9 +20,9 @@ from captions.services import MAX_CORRECTION_CHARS, viewer_count
 from captions.services import segment_correct as correct_segment
 from classroom import exports, notes, recording_api
 from classroom.notes_display import lecture_notes, notes_as_data
-from hearus_site.params import parse_id
 from lectures import services
 from lectures.models import Course, Enrollment, Lecture
+from lectures.params import parse_id
 from lectures.selectors import (
     can_manage_course,
     courses_visible_to,

@@ -12,8 +12,8 @@ from rest_framework.response import Response
 from accounts.models import request_user
 from classroom import recordings, uploads
 from classroom.recording_views import progress_payload
-from hearus_site.params import parse_id
 from lectures.models import Lecture
+from lectures.params import parse_id
 from lectures.selectors import can_manage_course
 
 

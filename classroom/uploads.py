@@ -9,7 +9,7 @@ joins them, streaming, into the recording, which is checked and transcribed like
 (`classroom.recordings`). An upload's state lives in storage too, beside its parts
 (`recording-uploads/<id>/`), so any web process can take the next part.
 
-Services (the API in `lectures.recording_api` calls them):
+Services (the API in `classroom.recording_api` calls them):
 `upload_start(lecture, by, size)`, `upload_status(lecture, by, upload_id)`,
 `upload_part(lecture, by, upload_id, offset, body, length)`.
 """

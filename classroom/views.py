@@ -14,10 +14,10 @@ from accounts.models import request_user
 from classroom import exports, notes
 from classroom.notes_display import PARAGRAPH_PAUSE_MS, lecture_notes
 from classroom.recording_views import recording_context
-from hearus_site.params import parse_id
 from lectures import services
 from lectures.forms import JoinCourseForm, LectureForm, VocabularyForm
 from lectures.models import Lecture
+from lectures.params import parse_id
 from lectures.selectors import (
     can_correct_captions,
     can_manage_course,

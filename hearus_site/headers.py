@@ -4,36 +4,23 @@ Django's SecurityMiddleware already sends `X-Content-Type-Options: nosniff`,
 `Referrer-Policy: same-origin` and `Cross-Origin-Opener-Policy: same-origin` (their settings
 are spelled out in settings.base); django-csp sends the Content-Security-Policy. This adds
 `Permissions-Policy`: no page may use the microphone, camera, location, payment or USB, except
-the microphone on the pages whose view is wrapped in `microphone_allowed` (the broadcast page).
+the microphone on the pages named in MICROPHONE_PAGES (the broadcast page), for their own
+origin only.
 """
 
 from collections.abc import Callable
-from functools import wraps
-from typing import Any, ParamSpec, TypeVar
+from typing import Any
 
-from django.http import HttpRequest, HttpResponseBase
-
-P = ParamSpec("P")
-R = TypeVar("R", bound=HttpResponseBase)
+from django.http import HttpRequest
 
 DENIED_FEATURES = ("camera", "geolocation", "payment", "usb", "microphone")
+# URL names of the pages that may ask for the microphone.
+MICROPHONE_PAGES = frozenset({"lecture_broadcast"})
 PERMISSIONS_POLICY = ", ".join(f"{feature}=()" for feature in DENIED_FEATURES)
 MICROPHONE_POLICY = ", ".join(
     f"{feature}=(self)" if feature == "microphone" else f"{feature}=()"
     for feature in DENIED_FEATURES
 )
-
-
-def microphone_allowed(view: Callable[P, R]) -> Callable[P, R]:
-    """The page may ask for the microphone (its own origin only, never a frame's)."""
-
-    @wraps(view)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        response = view(*args, **kwargs)
-        response["Permissions-Policy"] = MICROPHONE_POLICY
-        return response
-
-    return wrapper
 
 
 class SecurityHeadersMiddleware:
@@ -42,5 +29,8 @@ class SecurityHeadersMiddleware:
 
     def __call__(self, request: HttpRequest) -> Any:
         response = self.get_response(request)
-        response.headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
+        match = getattr(request, "resolver_match", None)
+        page = match.url_name if match is not None else None
+        policy = MICROPHONE_POLICY if page in MICROPHONE_PAGES else PERMISSIONS_POLICY
+        response.headers.setdefault("Permissions-Policy", policy)
         return response

@@ -8,8 +8,8 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 from pytest_django import Settings
 
+from classroom.recordings import _storage
 from lectures.models import Lecture
-from lectures.recordings import _storage
 from ml.audio import read_wav
 from tests.browser.conftest import logged_in_page
 from tests.conftest import PASSWORD, World

@@ -41,6 +41,7 @@ def open_socket(
         additional_headers={"Cookie": cookie},
         open_timeout=20,
         max_size=None,
+        legacy=True,  # a plain connection object, closed by the test
     )
 
 

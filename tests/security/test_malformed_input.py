@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from channels.db import database_sync_to_async
 
+from captions import metrics
 from captions.models import TranscriptSegment
 from captions.protocol import (
     MAX_FRAME_BYTES,
@@ -19,7 +20,6 @@ from captions.protocol import (
     load_json,
 )
 from captions.services import partial_get
-from hearus_site import metrics
 from lectures.models import Lecture
 from tests.captions.conftest import Socket, broadcast_path, viewer_path
 from tests.conftest import World

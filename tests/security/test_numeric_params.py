@@ -4,7 +4,7 @@ page, never 500 (issue 15, item 6: `?page=` with 40 digits gave `bigint out of r
 import pytest
 from django.urls import reverse
 
-from hearus_site.params import MAX_ID, MAX_PAGE, parse_id, parse_page
+from lectures.params import MAX_ID, MAX_PAGE, parse_id, parse_page
 from tests.conftest import World, client_for
 
 HUGE = "1" * 40  # past bigint

@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 from pytest_django import Settings
 
-from lectures import recordings
+from classroom import recordings
+from classroom.recordings import RecordingError, _storage
 from lectures.models import Lecture
-from lectures.recordings import RecordingError, _storage
 from ml.media import MediaError, MediaTooLongError, decode_media
 from tests.conftest import World
 
@@ -69,5 +69,5 @@ def test_the_worker_refuses_audio_longer_than_the_limit_whatever_was_checked(
         recording=name,
     )
     with pytest.raises(RecordingError) as refused:
-        recordings.transcribe_recording(lecture.pk)
+        recordings.transcribe(lecture.pk)
     assert "0:00:02" in str(refused.value)

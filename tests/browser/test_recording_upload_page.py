@@ -9,12 +9,13 @@ from playwright.sync_api import Browser, Page, expect
 from pytest_django import Settings
 
 from classroom.recordings import _storage
+from hearus_testkit.encoding import encode
+from hearus_testkit.speech import synthesize_wav
+from hearus_testkit.texts import ENGLISH_TEXT
 from lectures.models import Lecture
 from ml.audio import read_wav
 from tests.browser.conftest import logged_in_page
 from tests.conftest import PASSWORD, World
-from tests.ml.speech import ENGLISH_TEXT, synthesize_wav
-from tests.ml.test_media import encode
 
 
 @pytest.fixture(scope="module")

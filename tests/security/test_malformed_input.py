@@ -20,10 +20,11 @@ from captions.protocol import (
     load_json,
 )
 from captions.services import partial_get
+from hearus_testkit.speech import pcm16, silence, synthesize
+from hearus_testkit.texts import ENGLISH_TEXT
 from lectures.models import Lecture
 from tests.captions.conftest import Socket, broadcast_path, viewer_path
 from tests.conftest import World
-from tests.ml.speech import ENGLISH_TEXT, pcm16, silence, synthesize
 
 START = {"type": "start", "sample_rate": 16000, "format": "pcm_s16le", "language": "en"}
 NESTED_ARRAYS = "[" * 2000 + "]" * 2000  # 4,000 bytes: under the size limit

@@ -14,12 +14,13 @@ from pytest_django import Settings
 
 from captions.models import TranscriptSegment
 from classroom.recordings import _storage
+from hearus_testkit.encoding import encode
+from hearus_testkit.speech import synthesize_wav
+from hearus_testkit.texts import ENGLISH_TEXT
 from lectures.models import Lecture
 from ml.audio import read_wav
 from tests.conftest import World, client_for
 from tests.daphne_server import daphne_server
-from tests.ml.speech import ENGLISH_TEXT, synthesize_wav
-from tests.ml.test_media import encode
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

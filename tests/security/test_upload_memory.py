@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from knox.models import AuthToken
 
+from hearus_testkit.daphne import daphne_process
 from lectures.models import Lecture
 from tests import daphne_server
 from tests.conftest import World
@@ -56,7 +57,7 @@ def server(transactional_db: None, tmp_path: Path) -> Iterator[tuple[str, int]]:
         "MEDIA_ROOT": str(tmp_path / "media"),
     }
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-    with daphne_server.daphne_process(env, tmp_path / "daphne.log") as (base_url, pid):
+    with daphne_process(env, tmp_path / "daphne.log") as (base_url, pid):
         yield base_url, pid
 
 

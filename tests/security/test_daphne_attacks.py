@@ -193,13 +193,17 @@ def test_a_bounded_fuzz_of_both_sockets_keeps_the_server_and_other_lectures_up(
         if name not in sockets:
             sockets[name] = reopen(name)
         ws = sockets[name]
+        refused = False
         try:
             ws.send(fuzz_message(rng, name == "broadcast"))
-            while True:  # whatever the server said meanwhile, without waiting
-                ws.recv(timeout=0)
+            while not refused:  # what the server said meanwhile (a refusal comes within ms)
+                reply = ws.recv(timeout=0.005)
+                refused = isinstance(reply, str) and json.loads(reply)["type"] == "error"
         except TimeoutError:
-            continue
+            pass
         except ConnectionClosed:
+            refused = True
+        if refused:  # as a client should: stop sending, read the close
             closes.append(close_code(ws, timeout=30))
             del sockets[name]
         if sent % 100 == 0:
@@ -209,9 +213,9 @@ def test_a_bounded_fuzz_of_both_sockets_keeps_the_server_and_other_lectures_up(
         ws.close()
     assert len(closes) > 100  # the fuzz did reach the refusals
     assert set(closes) - {None} <= DOCUMENTED_CLOSES, closes
-    # This client keeps sending after a refusal, as fast as it can. On a loaded machine a few
-    # of its connections end without the close frame reaching it (the connection is reset
-    # once the server has its answer to the close); never more than a few.
+    # A message already on its way when the refusal comes can still race the close: on a
+    # loaded machine a few connections end without the close frame reaching the client (the
+    # connection is reset once the server has its answer to the close); never more than a few.
     assert closes.count(None) <= len(closes) // 50, closes
     assert healthy(server)
     bystander.send(json.dumps({"type": "ping"}))

@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import User, request_user
-from classroom import recordings
+from classroom import recording_transcription, recordings
 from lectures.models import Lecture
 from lectures.selectors import can_correct_captions, can_manage_course, lectures_visible_to
 
@@ -43,7 +43,7 @@ def recording_context(
         Lecture.Status.PROCESSING,
         Lecture.Status.ENDED,
     )
-    progress = recordings.current_progress(lecture)
+    progress = recording_transcription.current_progress(lecture)
     if active and progress is None:  # queued, or the cache forgot: nothing known yet
         progress = {"stage": "queued", "percent": 0, "done_s": None, "total_s": None}
     strings = _progress_strings()
@@ -68,7 +68,7 @@ def _clock(seconds: float) -> str:
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
-def progress_text(progress: recordings.Progress, strings: dict[str, str]) -> str:
+def progress_text(progress: recording_transcription.Progress, strings: dict[str, str]) -> str:
     """E.g. "Transcribing: 12:00 of 30:00 (40%)"; `static/js/recording.js` writes the same."""
     done, total = progress["done_s"], progress["total_s"]
     if progress["stage"] == "transcribing" and done is not None and total:
@@ -168,7 +168,7 @@ def progress_payload(user: User, lecture: Lecture) -> dict[str, Any]:
         "lecture": lecture.pk,
         "status": lecture.status,
         "has_recording": bool(lecture.recording),
-        "progress": recordings.current_progress(lecture),
+        "progress": recording_transcription.current_progress(lecture),
         "failure_reason": lecture.failure_reason if manager else "",
         "url": reverse("recording_progress", args=[lecture.pk]),
     }

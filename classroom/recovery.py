@@ -25,7 +25,7 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
-from classroom import notes, recordings
+from classroom import notes, recording_transcription
 from classroom.jobs import after_commit
 from lectures.models import Lecture
 
@@ -59,7 +59,9 @@ def requeue(lecture: Lecture) -> str:
     # The requeued work starts its clock afresh (not a status change: no one is told).
     Lecture.objects.filter(pk=lecture.pk).update(status_changed_at=timezone.now())
     if lecture.status == Lecture.Status.PROCESSING and _transcribing(lecture):
-        after_commit(recordings.transcribe_recording, lecture.pk, lecture.recording.name)
+        after_commit(
+            recording_transcription.transcribe_recording, lecture.pk, lecture.recording.name
+        )
         return "transcription"
     after_commit(notes.process_lecture, lecture.pk)
     return "notes"

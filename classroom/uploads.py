@@ -32,7 +32,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from classroom import recordings
+from classroom import recording_transcription, recordings
 from lectures.models import Lecture
 from lectures.selectors import require_course_manager
 from ml.media import sniff_media_type
@@ -64,7 +64,7 @@ class Upload:
 
 
 def _storage() -> Storage:
-    return recordings._storage()
+    return recording_transcription.recording_storage()
 
 
 def _folder(upload_id: str) -> str:
@@ -240,13 +240,13 @@ def _complete(lecture: Lecture, upload: Upload) -> Lecture:
     parts = [name for _offset, name in _parts(upload.id)]
     storage = _storage()
     try:
-        with recordings._readable_path(parts[0]) as first_part:
+        with recording_transcription.readable_path(parts[0]) as first_part:
             media_type = sniff_media_type(first_part)
         if media_type is None:
             media_type = "audio/wav"  # only a name: the check below refuses non-media
         joined = File(io.BufferedReader(_Joined(parts), COPY_BYTES))
         joined.size = upload.size
-        field = recordings._recording_field()
+        field = recording_transcription.recording_field()
         stored = storage.save(
             recordings.recording_filename(lecture, media_type), joined, field.max_length
         )
@@ -254,7 +254,7 @@ def _complete(lecture: Lecture, upload: Upload) -> Lecture:
         for name in [*parts, _manifest(upload.id)]:
             storage.delete(name)
     try:
-        with recordings._readable_path(stored) as path:
+        with recording_transcription.readable_path(stored) as path:
             recordings.check_recording_path(path)
         fresh = Lecture.objects.select_related("course").get(pk=lecture.pk)
         recordings._check_accepts(fresh)

@@ -24,8 +24,8 @@ from pytest_django import Settings
 
 import ml.offline
 from captions.models import TranscriptSegment
-from classroom import recordings
-from classroom.recordings import _storage
+from classroom import recording_transcription
+from classroom.recording_transcription import recording_storage as _storage
 from hearus_testkit.encoding import encode
 from hearus_testkit.speech import synthesize_wav
 from hearus_testkit.texts import ENGLISH_TEXT
@@ -172,14 +172,14 @@ def test_the_file_type_comes_from_its_content_not_its_name(
     """A WEBM/Opus file called .mp3, transcribed in chunks (progress after each)."""
     settings.RECORDING_CHUNK_S = 4.0
     seen: list[tuple[str, int]] = []
-    real_set = recordings.progress_set
+    real_set = recording_transcription.progress_set
 
     def spy(lecture_id: int, stage: str, percent: int, **kwargs: Any) -> None:
         seen.append((stage, percent))
         real_set(lecture_id, stage, percent, **kwargs)
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(recordings, "progress_set", spy)
+        patch.setattr(recording_transcription, "progress_set", spy)
         response = client_for(world.instructor).post(
             upload_url(lecture), {"file": upload(speech_webm, "lecture.mp3")}
         )
@@ -218,16 +218,18 @@ def test_a_redelivered_task_gives_the_same_rows_and_a_stale_one_does_nothing(
 
     # As if the worker died after storing but before acknowledging: the task runs again.
     Lecture.objects.filter(pk=lecture.pk).update(status=Lecture.Status.PROCESSING)
-    recordings.transcribe_recording.apply(args=[lecture.pk, lecture.recording.name]).get()
+    recording_transcription.transcribe_recording.apply(
+        args=[lecture.pk, lecture.recording.name]
+    ).get()
     assert rows(lecture) == first
 
     Lecture.objects.filter(pk=lecture.pk).update(status=Lecture.Status.PROCESSING)
-    assert recordings.transcribe_recording.apply(args=[lecture.pk, "recordings/old.wav"]).get() == (
-        "superseded"
-    )
+    assert recording_transcription.transcribe_recording.apply(
+        args=[lecture.pk, "recordings/old.wav"]
+    ).get() == ("superseded")
     # Not processing: a late redelivery of a finished task changes nothing.
     Lecture.objects.filter(pk=lecture.pk).update(status=Lecture.Status.READY)
-    assert recordings.transcribe_recording.apply(args=[lecture.pk]).get() == "ready"
+    assert recording_transcription.transcribe_recording.apply(args=[lecture.pk]).get() == "ready"
     assert rows(lecture) == first
 
 
@@ -397,7 +399,7 @@ def test_a_failure_midway_leaves_no_captions_and_a_reason_then_retry_succeeds(
     assert lecture.status == Lecture.Status.FAILED
     assert "the GPU fell off the bus" in lecture.failure_reason
     assert rows(lecture) == []
-    assert recordings.progress_get(lecture.pk) is None
+    assert recording_transcription.progress_get(lecture.pk) is None
     page = client.get(upload_url(lecture)).content.decode()
     assert "the GPU fell off the bus" in page
     assert reverse("recording_retry", args=[lecture.pk]) in page
@@ -444,7 +446,7 @@ def test_the_page_shows_progress_and_the_json_follows_it(world: World, lecture: 
     lecture.recording.name = "recordings/2026/01/lecture.wav"
     lecture.status = Lecture.Status.PROCESSING
     lecture.save()
-    recordings.progress_set(lecture.pk, "transcribing", 40, done_s=720, total_s=1800)
+    recording_transcription.progress_set(lecture.pk, "transcribing", 40, done_s=720, total_s=1800)
 
     html = client_for(world.instructor).get(upload_url(lecture)).content.decode()
     state = client_for(world.student).get(reverse("recording_progress", args=[lecture.pk]))
@@ -482,7 +484,7 @@ async def test_viewers_get_progress_messages_over_the_websocket(
 ) -> None:
     await viewer.receive_until("snapshot")
 
-    await sync_to_async(recordings.progress_set)(
+    await sync_to_async(recording_transcription.progress_set)(
         lecture.pk, "transcribing", 25, done_s=2.5, total_s=10.0
     )
 

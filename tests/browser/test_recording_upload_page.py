@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 from pytest_django import Settings
 
-from classroom.recordings import _storage
+from classroom.recording_transcription import recording_storage as _storage
 from hearus_testkit.encoding import encode
 from hearus_testkit.speech import synthesize_wav
 from hearus_testkit.texts import ENGLISH_TEXT

@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 from pytest_django import Settings
 
-from classroom import recordings
-from classroom.recordings import RecordingError, _storage
+from classroom import recording_transcription
+from classroom.recording_transcription import RecordingError
+from classroom.recording_transcription import recording_storage as _storage
 from lectures.models import Lecture
 from ml.media import MediaError, MediaTooLongError, decode_media
 from tests.conftest import World
@@ -69,5 +70,5 @@ def test_the_worker_refuses_audio_longer_than_the_limit_whatever_was_checked(
         recording=name,
     )
     with pytest.raises(RecordingError) as refused:
-        recordings.transcribe(lecture.pk)
+        recording_transcription.transcribe(lecture.pk)
     assert "0:00:02" in str(refused.value)

@@ -13,7 +13,7 @@ from django.test import Client
 from pytest_django import Settings
 
 from captions.models import TranscriptSegment
-from classroom.recordings import _storage
+from classroom.recording_transcription import recording_storage as _storage
 from hearus_testkit.encoding import encode
 from hearus_testkit.speech import synthesize_wav
 from hearus_testkit.texts import ENGLISH_TEXT

@@ -48,7 +48,7 @@ class ScriptedEngine:
         self.transcriber: StreamingTranscriber | None = None
 
     def transcribe(
-        self, audio: FloatAudio, *, language: str, prompt: str | None
+        self, audio: FloatAudio, *, language: str, prompt: str | None, beam_size: int = 1
     ) -> list[TranscribedSegment]:
         assert self.transcriber is not None
         offset = self.transcriber.buffer_start_s
@@ -364,9 +364,9 @@ class PromptCopyingEngine(ScriptedEngine):
     ECHO = "Hello world this is a test."
 
     def transcribe(
-        self, audio: FloatAudio, *, language: str, prompt: str | None
+        self, audio: FloatAudio, *, language: str, prompt: str | None, beam_size: int = 1
     ) -> list[TranscribedSegment]:
-        heard = super().transcribe(audio, language=language, prompt=prompt)
+        heard = super().transcribe(audio, language=language, prompt=prompt, beam_size=beam_size)
         if prompt is None or self.ECHO not in prompt:
             return heard
         echo = tuple(

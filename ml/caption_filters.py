@@ -73,6 +73,40 @@ def is_hallucination(text: str) -> bool:
     return bool(key) and _HALLUCINATION_RE.fullmatch(key) is not None
 
 
+# Lines that are hallucinations only as a whole caption: as the end of a longer sentence they are
+# ordinary words ("I will see you").
+_WHOLE_ONLY_LINES = frozenset({"you"})
+_AFFIX_RE = re.compile(
+    "(?:"
+    + "|".join(
+        f"(?:{p.replace(' ', '')})" for p in HALLUCINATION_PATTERNS if p not in _WHOLE_ONLY_LINES
+    )
+    + ")+"
+)
+
+
+def hallucinated_ends(words: Sequence[str]) -> tuple[int, int]:
+    """(start, end): the slice of `words` left once known hallucination lines are cut from its
+    beginning and end ("영상에서 영상을 이 영상은" -> the first two words). A text that is a
+    hallucination as a whole gives an empty slice."""
+    keys = [squash(word) for word in words]
+    if is_hallucination("".join(keys)):
+        return 0, 0
+    end = len(keys)
+    for cut in range(max(1, len(keys) - 12), len(keys)):  # the longest hallucinated tail
+        tail = "".join(keys[cut:])
+        if tail and len(tail) <= _LONGEST_HALLUCINATION and _AFFIX_RE.fullmatch(tail):
+            end = cut
+            break
+    start = 0
+    for cut in range(min(end - 1, 12), 0, -1):  # the longest hallucinated head
+        head = "".join(keys[:cut])
+        if head and len(head) <= _LONGEST_HALLUCINATION and _AFFIX_RE.fullmatch(head):
+            start = cut
+            break
+    return start, end
+
+
 # A sentence lighter than this (squashed; see `_echo_weight`) is too short to call an echo ("네").
 _MIN_ECHO_CHARS = 12
 _ECHO_SIMILARITY = 0.8

@@ -130,16 +130,20 @@ class StreamingConfig:
     # at most `accurate_busy_ratio` of a step.
     accurate_max_lag_s: float = 1.5
     accurate_busy_ratio: float = 0.5
-    behind_lag_s: float = 2.0  # lag above which the transcriber degrades ...
-    catch_up_lag_s: float = 5.0  # ... and above which it stops re-decoding altogether
-    # Behind, a step is at least this many times the recent decode's cost (so decoding keeps
-    # at most about half the thread busy) ...
-    behind_step_factor: float = 2.0
+    # Degrade when the lag passes this, or when one greedy decode takes longer than
+    # `behind_decode_s` (two agreeing hypotheses would then take more than 2 s) ...
+    behind_lag_s: float = 2.0
+    behind_decode_s: float = 0.8
+    catch_up_lag_s: float = 5.0  # ... and above this lag stop re-decoding altogether.
+    # Behind, a step is at least this many times the recent decode's cost (1: decode again as
+    # soon as the last decode is done; longer steps made the finals later, not sooner, in the
+    # simulated runs of tests/ml/test_streaming_load.py) ...
+    behind_step_factor: float = 1.0
     max_behind_step_s: float = 4.0
     # ... the buffer is capped lower, and words of a single hypothesis that end this long before
     # its audio ends are committed without waiting for a second one to agree.
     behind_max_buffer_s: float = 8.0
-    behind_stable_margin_s: float = 1.0
+    behind_stable_margin_s: float = 0.6
     # Catching up, each stretch of this much speech is decoded once and committed whole.
     catch_up_buffer_s: float = 6.0
 
@@ -457,7 +461,8 @@ class StreamingTranscriber:
         lag = self.lag_s
         if lag > config.catch_up_lag_s:
             return Mode.CATCH_UP
-        if lag > config.behind_lag_s:
+        slow = self._greedy_cost is not None and self._greedy_cost > config.behind_decode_s
+        if lag > config.behind_lag_s or slow:
             return Mode.BEHIND
         if self._mode in (Mode.BEHIND, Mode.CATCH_UP) and lag > config.accurate_max_lag_s:
             return Mode.BEHIND  # recover only once well within the threshold
@@ -569,9 +574,10 @@ class StreamingTranscriber:
         segments = self.engine.transcribe(
             audio, language=self.language, prompt=self._prompt(), beam_size=beam_size
         )
-        if self._mode in (Mode.NORMAL, Mode.ACCURATE) and self._echoes_prompt(segments):
+        if self._echoes_prompt(segments):
             # Whisper copied its prompt (the last captions, the vocabulary) rather than hearing
-            # the audio: listen again without one. Behind, there is no time: the echo is dropped.
+            # the audio: listen again without one. (A vocabulary echo left after that is dropped
+            # by `clean_segments`; a sentence said again is kept: lecturers repeat themselves.)
             segments = self.engine.transcribe(
                 audio, language=self.language, prompt=None, beam_size=beam_size
             )
@@ -582,7 +588,7 @@ class StreamingTranscriber:
         cleaned = clean_segments(
             segments,
             offset_s=self._buffer_start / SAMPLE_RATE,
-            prompts=(self._prompt_tail, self._vocabulary),
+            prompts=(self._vocabulary,),
         )
         self._dropped = cleaned.dropped
         del final  # every decode is cleaned the same way; kept for readability at call sites

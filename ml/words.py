@@ -7,7 +7,9 @@ for the live path (`ml.streaming`) and for whole recordings (`ml.offline`) alike
 2. a segment that Whisper's own signals call unreliable (`caption_filters.unreliable_reason`:
    compression ratio, average log-probability, no-speech probability) is dropped whole;
 3. inside each segment, repetition loops are cut (`caption_filters.repetition_keep_mask`), then
-   sentences that are known hallucination lines or copies of the prompt/vocabulary are dropped;
+   known hallucination lines are cut from each sentence (whole sentences, or their beginning or
+   end: `caption_filters.hallucinated_ends`) and sentences that copy the vocabulary prompt are
+   dropped;
 4. across segments, and across the `memory` of words already emitted before them, loops are cut
    again (a segment that repeats the previous ones over and over is a loop too).
 
@@ -21,7 +23,7 @@ from dataclasses import dataclass, field, replace
 from ml.asr import TranscribedSegment, TranscribedWord
 from ml.caption_filters import (
     collapse_repeated_characters,
-    is_hallucination,
+    hallucinated_ends,
     is_prompt_echo,
     repetition_keep_mask,
     squash,
@@ -142,10 +144,13 @@ def clean_segments(
         words, looped = without_repetitions(words)
         result.drop(looped, DROP_REPETITION)
         for sentence in split_sentences(words):
+            start, end = hallucinated_ends([word.text for word in sentence])
+            result.drop(sentence[:start] + sentence[end:], DROP_HALLUCINATION)
+            sentence = sentence[start:end]
             text = join_words(sentence)
-            if is_hallucination(text):
-                result.drop(sentence, DROP_HALLUCINATION)
-            elif any(is_prompt_echo(text, prompt) for prompt in prompts if prompt):
+            if not sentence:
+                continue
+            if any(is_prompt_echo(text, prompt) for prompt in prompts if prompt):
                 result.drop(sentence, DROP_PROMPT_ECHO)
             else:
                 history = [*memory, *(word.text for word in result.kept)][-_MEMORY_WORDS:]

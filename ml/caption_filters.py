@@ -17,40 +17,63 @@ from dataclasses import dataclass
 from difflib import SequenceMatcher
 from typing import Protocol
 
-# The known hallucination lines, one row each: (language, pattern over `squash()`ed text: NFKC,
-# case-folded, letters and digits only, so spaces and punctuation never matter). A text is a
-# hallucination when it consists of these lines alone (one or several). Seen from Whisper on
-# silence, noise, music and unclear speech: the endings and credits of the subtitled video it was
+# The known hallucination lines, one row each: (language, where, pattern over `squash()`ed text:
+# NFKC, case-folded, letters and digits only, so spaces and punctuation never matter). A text is
+# a hallucination when it consists of these lines alone (one or several); `where` says where else
+# a line is cut: "anywhere" (also from the beginning or end of a longer sentence), "end" (only
+# from its end: "이 영상은 세포 분열을 보여줍니다" is a real sentence), "whole" (only alone).
+# Seen from Whisper on silence, noise, music and unclear speech: the endings and credits of the subtitled video it was
 # trained on. Add a row when a new one turns up; tests/ml/test_caption_filters.py checks each row.
-HALLUCINATION_LINES: tuple[tuple[str, str], ...] = (
+HALLUCINATION_LINES: tuple[tuple[str, str, str], ...] = (
     # Korean: YouTube and broadcast endings, subtitle credits.
     (
         "ko",
+        "anywhere",
         r"(오늘도|지금까지|끝까지)?(시청|청취)(해|하여)?주셔서(정말|대단히)?(감사|고맙)(합니다|드립니다|습니다)",
     ),
-    ("ko", r"구독(과|와|및)?좋아요(와|및|그리고)?(알림설정)?(부탁드립니다|부탁드려요|눌러주세요)?"),
-    ("ko", r"좋아요(와|및)?구독(부탁드립니다|부탁드려요|눌러주세요)?"),
-    ("ko", r"구독(하기)?(부탁드립니다|부탁드려요|해주세요)"),
-    ("ko", r"(알림설정|알람설정)(까지)?(부탁드립니다|부탁드려요|해주세요)"),
-    ("ko", r"다음(영상|시간)에(서)?(또)?(만나요|뵙겠습니다|봬요)"),
-    ("ko", r"이영상은(유튜브)?(\w{0,12}?(제공|후원|지원)(됩니다|합니다|했습니다|받았습니다))?"),
-    ("ko", r"이시각세계였습니다"),
-    ("ko", r"mbc뉴스(\w{0,8}?(입니다|였습니다))?"),
-    ("ko", r"(kbs|sbs|ytn|jtbc|mbn|tv조선|채널a|연합)뉴스\w{0,8}?(입니다|였습니다)"),
-    ("ko", r"(한글)?자막(제공|제작|by|편집)\w{0,12}?"),
-    ("ko", r"영상(편집|제작)\w{0,12}?"),
+    (
+        "ko",
+        "anywhere",
+        r"구독(과|와|및)?좋아요(와|및|그리고)?(알림설정)?(부탁드립니다|부탁드려요|눌러주세요)?",
+    ),
+    ("ko", "anywhere", r"좋아요(와|및)?구독(부탁드립니다|부탁드려요|눌러주세요)?"),
+    ("ko", "anywhere", r"구독(하기)?(부탁드립니다|부탁드려요|해주세요)"),
+    ("ko", "anywhere", r"(알림설정|알람설정)(까지)?(부탁드립니다|부탁드려요|해주세요)"),
+    (
+        "ko",
+        "anywhere",
+        r"다음영상에(서)?(또)?(만나요|뵙겠습니다|봬요)",
+    ),  # "다음 시간에" is a lecture's
+    (
+        "ko",
+        "end",
+        r"이영상은(유튜브)?(\w{0,12}?(제공|후원|지원)(됩니다|합니다|했습니다|받았습니다))?",
+    ),
+    ("ko", "anywhere", r"이시각세계였습니다"),
+    ("ko", "anywhere", r"mbc뉴스(\w{0,8}?(입니다|였습니다))?"),
+    ("ko", "anywhere", r"(kbs|sbs|ytn|jtbc|mbn|tv조선|채널a|연합)뉴스\w{0,8}?(입니다|였습니다)"),
+    ("ko", "end", r"(한글)?자막(제공|제작|by|편집)\w{0,12}?"),
+    ("ko", "whole", r"영상(편집|제작)\w{0,12}?"),
     # English: subtitle credits and sign-offs.
-    ("en", r"(thanks|thank you)(so much|very much)?for watching(and see you next time)?"),
-    ("en", r"(please)?(like (and|&))?subscribe(to (my|our|the) channel)?"),
-    ("en", r"(dont forget to)?(like and)?subscribe(and hit the bell)?"),
-    ("en", r"(subtitles|captions|transcription|translated|subtitled|transcribed)by\w{0,30}"),
-    ("en", r"(www)?amaraorg(community)?"),
-    ("en", r"(ill)?see you (in the )?next (time|video|one)"),
-    ("en", r"(thanks|thank you)for listening"),
-    ("en", r"you"),  # base models' usual output for a silent window
+    (
+        "en",
+        "anywhere",
+        r"(thanks|thank you)(so much|very much)?for watching(and see you next time)?",
+    ),
+    ("en", "end", r"(please)?(like (and|&))?subscribe(to (my|our|the) channel)?"),
+    ("en", "end", r"(dont forget to)?(like and)?subscribe(and hit the bell)?"),
+    (
+        "en",
+        "anywhere",
+        r"(subtitles|captions|transcription|translated|subtitled|transcribed)by\w{0,30}",
+    ),
+    ("en", "anywhere", r"(www)?amaraorg(community)?"),
+    ("en", "end", r"(ill)?see you (in the )?next (time|video|one)"),
+    ("en", "whole", r"(thanks|thank you)for listening"),
+    ("en", "whole", r"you"),  # base models' usual output for a silent window
 )
 # Kept for older imports: the patterns alone.
-HALLUCINATION_PATTERNS: tuple[str, ...] = tuple(pattern for _, pattern in HALLUCINATION_LINES)
+HALLUCINATION_PATTERNS: tuple[str, ...] = tuple(pattern for _, _, pattern in HALLUCINATION_LINES)
 
 _HALLUCINATION_RE = re.compile(
     "(?:" + "|".join(f"(?:{p.replace(' ', '')})" for p in HALLUCINATION_PATTERNS) + ")+"
@@ -73,16 +96,13 @@ def is_hallucination(text: str) -> bool:
     return bool(key) and _HALLUCINATION_RE.fullmatch(key) is not None
 
 
-# Lines that are hallucinations only as a whole caption: as the end of a longer sentence they are
-# ordinary words ("I will see you").
-_WHOLE_ONLY_LINES = frozenset({"you"})
-_AFFIX_RE = re.compile(
-    "(?:"
-    + "|".join(
-        f"(?:{p.replace(' ', '')})" for p in HALLUCINATION_PATTERNS if p not in _WHOLE_ONLY_LINES
-    )
-    + ")+"
-)
+def _lines_re(places: tuple[str, ...]) -> re.Pattern[str]:
+    patterns = [p.replace(" ", "") for _, where, p in HALLUCINATION_LINES if where in places]
+    return re.compile("(?:" + "|".join(f"(?:{p})" for p in patterns) + ")+")
+
+
+_HEAD_RE = _lines_re(("anywhere",))
+_TAIL_RE = _lines_re(("anywhere", "end"))
 
 
 def hallucinated_ends(words: Sequence[str]) -> tuple[int, int]:
@@ -95,13 +115,13 @@ def hallucinated_ends(words: Sequence[str]) -> tuple[int, int]:
     end = len(keys)
     for cut in range(max(1, len(keys) - 12), len(keys)):  # the longest hallucinated tail
         tail = "".join(keys[cut:])
-        if tail and len(tail) <= _LONGEST_HALLUCINATION and _AFFIX_RE.fullmatch(tail):
+        if tail and len(tail) <= _LONGEST_HALLUCINATION and _TAIL_RE.fullmatch(tail):
             end = cut
             break
     start = 0
     for cut in range(min(end - 1, 12), 0, -1):  # the longest hallucinated head
         head = "".join(keys[:cut])
-        if head and len(head) <= _LONGEST_HALLUCINATION and _AFFIX_RE.fullmatch(head):
+        if head and len(head) <= _LONGEST_HALLUCINATION and _HEAD_RE.fullmatch(head):
             start = cut
             break
     return start, end

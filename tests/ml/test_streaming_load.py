@@ -15,8 +15,8 @@ import numpy as np
 import pytest
 
 from ml.asr import SAMPLE_RATE, FloatAudio, TranscribedSegment
-from ml.caption_filters import has_repetition_loop
 from ml.capacity import CapacityMeter
+from ml.caption_filters import has_repetition_loop
 from ml.metrics import normalize_text
 from ml.streaming import FinalCaption, Mode, StreamingConfig, StreamingTranscriber
 from tests.ml.test_streaming_policy import Script, ScriptedEngine, energy_detector, words
@@ -180,7 +180,7 @@ def p95(values: list[float]) -> float:
 
 # A decode costing 1.5 s + 0.1 s per buffered second: Whisper base int8 on a loaded two-core
 # machine (about three times its quiet cost).
-LOADED = {"base_s": 1.5, "per_audio_s": 0.1}
+LOADED_BASE_S, LOADED_PER_AUDIO_S = 1.5, 0.1
 
 
 def test_without_the_policy_a_slow_engine_falls_ever_further_behind() -> None:
@@ -188,7 +188,8 @@ def test_without_the_policy_a_slow_engine_falls_ever_further_behind() -> None:
     script, audio = lecture(24)
     transcriber, _, clock = make(
         script,
-        **LOADED,
+        base_s=LOADED_BASE_S,
+        per_audio_s=LOADED_PER_AUDIO_S,
         behind_lag_s=1e9,
         behind_decode_s=1e9,
         catch_up_lag_s=1e9,
@@ -200,7 +201,7 @@ def test_without_the_policy_a_slow_engine_falls_ever_further_behind() -> None:
 
 def test_a_slow_engine_degrades_and_finals_stay_on_time() -> None:
     script, audio = lecture(24)
-    transcriber, engine, clock = make(script, **LOADED)
+    transcriber, engine, clock = make(script, base_s=LOADED_BASE_S, per_audio_s=LOADED_PER_AUDIO_S)
     run = live(transcriber, audio, clock)
 
     assert p95(run.latencies) <= 5.0, run.latencies

@@ -22,8 +22,8 @@ from typing import Protocol
 # a hallucination when it consists of these lines alone (one or several); `where` says where else
 # a line is cut: "anywhere" (also from the beginning or end of a longer sentence), "end" (only
 # from its end: "이 영상은 세포 분열을 보여줍니다" is a real sentence), "whole" (only alone).
-# Seen from Whisper on silence, noise, music and unclear speech: the endings and credits of the subtitled video it was
-# trained on. Add a row when a new one turns up; tests/ml/test_caption_filters.py checks each row.
+# Seen from Whisper on silence, noise, music and unclear speech: the endings and credits of the
+# subtitled video it was trained on. Add a row when a new one turns up; tests/ml/test_caption_filters.py checks each row.
 HALLUCINATION_LINES: tuple[tuple[str, str, str], ...] = (
     # Korean: YouTube and broadcast endings, subtitle credits.
     (

@@ -23,7 +23,7 @@ from typing import Protocol
 # a line is cut: "anywhere" (also from the beginning or end of a longer sentence), "end" (only
 # from its end: "이 영상은 세포 분열을 보여줍니다" is a real sentence), "whole" (only alone).
 # Seen from Whisper on silence, noise, music and unclear speech: the endings and credits of the
-# subtitled video it was trained on. Add a row when a new one turns up; tests/ml/test_caption_filters.py checks each row.
+# subtitled video it was trained on. Add a row when a new one turns up (tests check each row).
 HALLUCINATION_LINES: tuple[tuple[str, str, str], ...] = (
     # Korean: YouTube and broadcast endings, subtitle credits.
     (

@@ -19,8 +19,30 @@ Policy (ARCHITECTURE.md, "The live caption path"; the design follows ufal/whispe
 - The buffer is capped at `max_buffer_s`: past it, the latest hypothesis is committed whole, so
   latency stays bounded even when two hypotheses never agree.
 - The prompt is the course vocabulary plus the last `prompt_chars` of final text.
-- Known silence hallucinations and repetition loops are removed from every hypothesis and again
-  from every caption (`ml.caption_filters`).
+- Every hypothesis is cleaned by `ml.words.clean_segments` (the same clean-up as whole-file
+  transcription): decodes Whisper's own signals reject, known hallucination lines, loops and
+  vocabulary echoes are dropped; loops across captions are cut again when a caption is made.
+  Words dropped from audio that became final are counted in `stats.dropped_words` /
+  `stats.dropped_by_reason`.
+
+Load policy. `lag_s` is the received audio that no decode has covered yet and that is not known
+to be silence: how late the captions are. At each step the transcriber picks a `Mode`:
+- ACCURATE while the lag is at most `accurate_max_lag_s` and a beam-search decode (measured, or
+  estimated as twice a greedy one) takes at most `accurate_busy_ratio` of a step: every decode
+  uses beam search (`accurate_beam_size`), so LocalAgreement compares better hypotheses and the
+  final decode at each pause is the accurate one. A beam decode that turns out too slow sends it
+  back to greedy; it is tried again after `_ACCURATE_RETRY_DECODES` greedy decodes.
+- NORMAL: greedy, a decode per `min_chunk_s` of new speech (the policy above).
+- BEHIND when the lag passes `behind_lag_s` or one greedy decode takes more than
+  `behind_decode_s`: there is no time to wait for two hypotheses to agree, so words of a single
+  hypothesis that end `behind_stable_margin_s` before its audio ends are committed at once; the
+  buffer is capped at `behind_max_buffer_s`; it returns to NORMAL only once the lag is under
+  `accurate_max_lag_s`.
+- CATCH_UP when the lag passes `catch_up_lag_s` (a stall): each `catch_up_buffer_s` of speech
+  is decoded once and its words committed (all but those of its last
+  `behind_stable_margin_s`), no re-decodes, until the lag falls.
+No mode skips audio: speech is only ever dropped after it was decoded (and its words committed),
+so under load captions may be less accurate but nothing said vanishes.
 
 All times in a `FinalCaption` are milliseconds from the start of the stream: captions follow one
 another without overlapping (each starts at or after the previous one's end).

@@ -535,8 +535,16 @@ class StreamingTranscriber:
             self._silent_until = max(self._silent_until, self._buffer_start)
 
         speech_end = speech[-1][1]
-        if self._buffer_end - speech_end >= self._samples(config.end_of_speech_s):
-            cut = min(self._buffer_end, speech_end + self._samples(config.speech_pad_s))
+        ended = self._buffer_end - speech_end >= self._samples(config.end_of_speech_s)
+        cut = min(self._buffer_end, speech_end + self._samples(config.speech_pad_s))
+        limit = self._buffer_start + self._max_buffer_samples()
+        if (
+            self._mode in (Mode.BEHIND, Mode.CATCH_UP)
+            and (cut if ended else self._buffer_end) > limit
+        ):
+            return finals + self._decode_oldest(until=limit)
+
+        if ended:
             hypothesis = None
             if self._has_untranscribed_speech(speech_end):
                 hypothesis = self._transcribe(until=cut, final=True)
@@ -561,10 +569,32 @@ class StreamingTranscriber:
                 finals += self._emit_complete_captions()
             if len(self._audio) > self._max_buffer_samples():
                 finals += self._commit_everything(hypothesis=None, heard_until=self._buffer_end)
-                if len(self._audio) > self._max_buffer_samples():
-                    # Speech Whisper makes no words of (music, noise): do not keep it forever.
-                    self._drop_audio_before(self._buffer_end - self._samples(config.min_chunk_s))
+                self._forget_wordless_audio()
         return finals
+
+    def _decode_oldest(self, *, until: int) -> list[FinalCaption]:
+        """Behind with more audio than one decode should take: decode only the oldest
+        `until - buffer start` samples and commit their words (all but the last
+        `behind_stable_margin_s`); the rest of the backlog waits for the next steps. Each
+        stretch is decoded once and nothing is skipped."""
+        start = self._buffer_start
+        hypothesis = self._transcribe(until=until, final=False)
+        stable_until = until / SAMPLE_RATE - self.config.behind_stable_margin_s
+        self._pending += self._agreement.insert(
+            hypothesis, may_commit=True, commit_before=stable_until
+        )
+        finals = self._finalize(self._take_pending())
+        self._count_drops_until(stable_until)
+        if self._buffer_start == start:  # no words in it: Whisper made nothing of that stretch
+            self._drop_audio_before(until - self._samples(self.config.min_chunk_s))
+        return finals
+
+    def _forget_wordless_audio(self) -> None:
+        """Speech Whisper made no words of (music, noise) is not kept forever: what the last
+        decode covered is dropped but its last `min_chunk_s`. Audio not yet decoded never is."""
+        decoded_until = min(self._buffer_end, self._transcribed_until)
+        if decoded_until - self._buffer_start > self._max_buffer_samples():
+            self._drop_audio_before(decoded_until - self._samples(self.config.min_chunk_s))
 
     def _take_pending(self) -> list[TimedWord]:
         words, self._pending = self._pending, []

@@ -231,6 +231,20 @@ def test_lag_is_reported_and_clears_after_a_stall() -> None:
     assert run.words == expected_words(script)
 
 
+def test_a_long_backlog_is_decoded_in_bounded_stretches_and_nothing_is_skipped() -> None:
+    # A 25 s stall: the backlog is longer than the buffer cap. It is worked off in decodes of
+    # at most `behind_max_buffer_s` (a decode's cost stays bounded), and every word arrives.
+    script, audio = lecture(24)
+    transcriber, engine, clock = make(script, base_s=0.3, stall=(6, 25.0))
+    run = live(transcriber, audio, clock)
+    after_stall = engine.calls[7:]
+    assert after_stall
+    assert max(call.duration_s for call in after_stall) <= 8.0 + 0.1
+    assert Mode.CATCH_UP in run.modes
+    assert run.lags[-1] <= 1.5
+    assert run.words == expected_words(script)
+
+
 def test_a_fast_engine_spends_its_headroom_on_beam_search() -> None:
     script, audio = lecture(12)
     transcriber, engine, clock = make(script, base_s=0.15)

@@ -1,7 +1,7 @@
 """Recognition quality and cost: streamed vs whole-file WER/CER, loops, invented lines, CPU per
 audio second, and (with --paced) caption lag at real-time pace beside busy processes.
 
-    .venv/bin/python bench/asr_quality.py [--languages en,ko] [--json FILE]
+    .venv/bin/python bench/asr_quality.py [--languages en,ko] [--cpu-hog K] [--json FILE]
     .venv/bin/python bench/asr_quality.py --paced --cpu-hog 1 [--languages en]
 
 The set (`tests/ml/read_speech.py`) is made on the spot by espeak-ng: six public-domain English
@@ -11,12 +11,17 @@ not a measurement of Korean accuracy).
 
 For every clip:
 - whole file: `ml.offline.transcribe_whole` (the recording path);
-- streamed: the clip fed to `ml.streaming.StreamingTranscriber` in 0.2 s chunks as fast as the
-  CPU allows (the finals live viewers would get on an idle machine).
+- streamed: the clip fed to `ml.streaming.StreamingTranscriber` in 0.2 s chunks at real-time
+  pace on a simulated clock (`ml.offline.stream_in_simulated_time`: no idle waiting, but the
+  transcriber sees the lag it would see live on this machine, now) - the finals live viewers
+  would get; the latency of each final on that clock is reported too.
 Printed: pooled WER (English) / CER (Korean) over the set, process CPU seconds per audio second
 (all threads: `time.process_time`), loops (`has_repetition_loop`) and invented lines
 (`is_hallucination` per caption, known lines anywhere), output length vs reference length, and
 what the filters dropped.
+
+--cpu-hog K runs K processes that each burn one core beside the measurement (the simulated
+clock then sees decodes as slow as they are under that load).
 
 --paced streams the English passages back to back as one lecture at real-time pace (0.1 s
 frames from a feeder thread; `process()` runs whenever audio is waiting, as the live consumer
@@ -50,7 +55,7 @@ from faster_whisper.vad import VadOptions, get_speech_timestamps  # type: ignore
 from ml.asr import SAMPLE_RATE, WhisperEngine  # noqa: E402
 from ml.caption_filters import has_repetition_loop, is_hallucination  # noqa: E402
 from ml.metrics import character_error_rate, edit_distance, normalize_text  # noqa: E402
-from ml.offline import transcribe_whole  # noqa: E402
+from ml.offline import stream_in_simulated_time, transcribe_whole  # noqa: E402
 from ml.streaming import FinalCaption, StreamingTranscriber  # noqa: E402
 from ml.whisper_model import DEFAULT_MODEL_DIRNAME, prepare_whisper_model  # noqa: E402
 from tests.ml.read_speech import (  # noqa: E402
@@ -109,9 +114,9 @@ def whole(engine: WhisperEngine, clip: Clip, vocabulary: str) -> Outcome:
 def _stats(transcriber: StreamingTranscriber) -> dict[str, Any]:
     stats = transcriber.stats
     return {
-        name: value
+        name: dict(value) if isinstance(value, dict) else value
         for name, value in vars(stats).items()
-        if isinstance(value, int | float) and not isinstance(value, bool)
+        if isinstance(value, int | float | dict | str) and not isinstance(value, bool)
     }
 
 
@@ -120,16 +125,13 @@ def streamed(engine: WhisperEngine, clip: Clip, vocabulary: str) -> Outcome:
     transcriber = StreamingTranscriber(
         engine, language=clip.passage.language, vocabulary=vocabulary
     )
-    step = round(CHUNK_S * SAMPLE_RATE)
-    finals: list[FinalCaption] = []
     started = time.process_time()
-    for start in range(0, clip.audio.size, step):
-        transcriber.insert_audio(clip.audio[start : start + step])
-        finals += transcriber.process().finals
-    finals += transcriber.finish().finals
+    timed = stream_in_simulated_time(transcriber, clip.audio, chunk_s=CHUNK_S)
     outcome.cpu_s = time.process_time() - started
-    _judge(outcome, [final.text for final in finals])
+    _judge(outcome, [final.text for _, final in timed])
     outcome.stats = _stats(transcriber)
+    latencies = [max(0.0, at - final.end_ms / 1000) for at, final in timed]
+    outcome.stats["latencies_s"] = [round(value, 2) for value in latencies]
     return outcome
 
 
@@ -161,9 +163,9 @@ def print_quality(results: dict[str, Any]) -> None:
     print()
     print(
         "| language | mode | audio s | error rate | CPU s / audio s | loops | invented "
-        "| chars out / ref | dropped |"
+        "| chars out / ref | dropped | latency p95 / max s |"
     )
-    print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for language, rows in results.items():
         audio_s = sum(row["audio_s"] for row in rows)
         for mode in ("whole", "streamed"):
@@ -180,10 +182,14 @@ def print_quality(results: dict[str, Any]) -> None:
             )
             dropped = sum(row[mode]["stats"].get("dropped_words", 0) for row in rows)
             metric = "CER" if language == "ko" else "WER"
+            latencies = [v for row in rows for v in row[mode]["stats"].get("latencies_s", [])]
+            latency = (
+                f"{np.percentile(latencies, 95):.1f} / {max(latencies):.1f}" if latencies else "-"
+            )
             print(
                 f"| {language} | {mode} | {audio_s:.1f} | {metric} {errors / units:.1%} | "
                 f"{cpu / audio_s:.2f} | {loops} | {invented} | {chars} / {reference_chars} | "
-                f"{dropped if mode == 'streamed' else '-'} |"
+                f"{dropped if mode == 'streamed' else '-'} | {latency} |"
             )
     print()
     for language, rows in results.items():
@@ -200,6 +206,14 @@ def _burn() -> None:
         pass
 
 
+def start_hogs(count: int) -> list[multiprocessing.Process]:
+    burners = [multiprocessing.Process(target=_burn, daemon=True) for _ in range(count)]
+    for burner in burners:
+        burner.start()
+    time.sleep(0.5 if count else 0.0)
+    return burners
+
+
 def paced(engine: WhisperEngine, clips: list[Clip], hogs: int) -> dict[str, Any]:
     audio = np.concatenate([clip.audio for clip in clips])
     language = clips[0].passage.language
@@ -207,10 +221,6 @@ def paced(engine: WhisperEngine, clips: list[Clip], hogs: int) -> dict[str, Any]
     frame = SAMPLE_RATE // 10
     arrived = threading.Event()
     done = threading.Event()
-    burners = [multiprocessing.Process(target=_burn, daemon=True) for _ in range(hogs)]
-    for burner in burners:
-        burner.start()
-    time.sleep(0.5 if hogs else 0.0)
     t0 = time.perf_counter()
 
     def feed() -> None:
@@ -228,20 +238,16 @@ def paced(engine: WhisperEngine, clips: list[Clip], hogs: int) -> dict[str, Any]
     lags: list[float] = []
     cpu_started = time.process_time()
     feeder.start()
-    try:
-        while not done.is_set():
-            arrived.wait()
-            arrived.clear()
-            update = transcriber.process()
-            now = time.perf_counter() - t0
-            received += [(now, final) for final in update.finals]
-            lags.append(float(getattr(update, "lag_s", float("nan"))))
-        update = transcriber.finish()
+    while not done.is_set():
+        arrived.wait()
+        arrived.clear()
+        update = transcriber.process()
         now = time.perf_counter() - t0
         received += [(now, final) for final in update.finals]
-    finally:
-        for burner in burners:
-            burner.kill()
+        lags.append(float(getattr(update, "lag_s", float("nan"))))
+    update = transcriber.finish()
+    now = time.perf_counter() - t0
+    received += [(now, final) for final in update.finals]
     cpu_s = time.process_time() - cpu_started
     latencies = [max(0.0, at - final.end_ms / 1000) for at, final in received]
     regions = get_speech_timestamps(audio, VadOptions(), sampling_rate=SAMPLE_RATE)
@@ -300,12 +306,17 @@ def main() -> None:
     )
     engine.transcribe(clips[0].audio[: 3 * SAMPLE_RATE], language=clips[0].passage.language)
 
-    if args.paced:
-        result: dict[str, Any] = paced(engine, clips, args.cpu_hog)
-        print(json.dumps({k: v for k, v in result.items()}, indent=1, ensure_ascii=False))
-    else:
-        result = quality(engine, clips)
-        print_quality(result)
+    burners = start_hogs(args.cpu_hog)
+    try:
+        if args.paced:
+            result: dict[str, Any] = paced(engine, clips, args.cpu_hog)
+            print(json.dumps(result, indent=1, ensure_ascii=False))
+        else:
+            result = quality(engine, clips)
+            print_quality(result)
+    finally:
+        for burner in burners:
+            burner.kill()
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(result, ensure_ascii=False, indent=1))

@@ -11,9 +11,12 @@
   timestamps split Whisper's segments into readable cues: one per sentence, cut at a pause, and
   at a clause end (or a word) when a cue would run past `max_cue_s` or `max_cue_chars`.
 - `transcribe_streaming`: the file fed through `ml.streaming.StreamingTranscriber` in small chunks
-  as fast as the CPU allows; the finals are exactly what live viewers would have received.
+  at real-time pace on a simulated clock (`stream_in_simulated_time`: no waiting, but the
+  transcriber sees the lag it would see live, so its load policy acts as it would); the finals
+  are what live viewers would have received on this machine.
 """
 
+import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -199,24 +202,47 @@ def transcribe_streaming(
     vocabulary: Sequence[str] | str = (),
     config: StreamingConfig | None = None,
 ) -> list[Cue]:
-    """The finals live viewers would get if `audio` were broadcast in `chunk_s` pieces.
-
-    Runs as fast as the CPU allows: after each chunk `process()` is called (as the live path
-    does when audio arrives), `finish()` at the end.
-    """
-    if chunk_s <= 0:
-        raise ValueError("chunk_s must be positive")
-    samples = np.ascontiguousarray(audio, dtype=np.float32).reshape(-1)
+    """The finals live viewers would get if `audio` were broadcast in `chunk_s` pieces on this
+    machine, now (see `stream_in_simulated_time`; runs as fast as the decodes allow)."""
     transcriber = StreamingTranscriber(
         engine, language=language, vocabulary=vocabulary, config=config
     )
+    timed = stream_in_simulated_time(transcriber, audio, chunk_s=chunk_s)
+    return [Cue(start_ms=f.start_ms, end_ms=f.end_ms, text=f.text) for _, f in timed]
+
+
+def stream_in_simulated_time(
+    transcriber: StreamingTranscriber, audio: FloatAudio, *, chunk_s: float = 0.2
+) -> list[tuple[float, FinalCaption]]:
+    """Broadcast `audio` into `transcriber` at real-time pace on a simulated clock, without
+    waiting for it: the clock jumps over the idle time between chunks and advances by the real
+    wall time of each `process()` call, during which the next chunks "arrive". The transcriber
+    thus sees exactly the lag it would see live on this machine (its load policy reacts to it)
+    and the result is what live viewers would get. Returns (simulated seconds at which each
+    final came out, final): its latency is that minus the final's `end_ms`."""
+    if chunk_s <= 0:
+        raise ValueError("chunk_s must be positive")
+    samples = np.ascontiguousarray(audio, dtype=np.float32).reshape(-1)
     step = max(1, round(chunk_s * SAMPLE_RATE))
-    finals: list[FinalCaption] = []
-    for start in range(0, samples.size, step):
-        transcriber.insert_audio(samples[start : start + step])
-        finals += transcriber.process().finals
-    finals += transcriber.finish().finals
-    return [Cue(start_ms=f.start_ms, end_ms=f.end_ms, text=f.text) for f in finals]
+    finals: list[tuple[float, FinalCaption]] = []
+    now = 0.0
+    sent = 0
+    while sent < samples.size:
+        arrived = min(samples.size, round(now * SAMPLE_RATE) // step * step)
+        if arrived <= sent:
+            now = (sent + step) / SAMPLE_RATE  # idle until the next chunk
+            continue
+        transcriber.insert_audio(samples[sent:arrived])
+        sent = arrived
+        started = time.perf_counter()
+        update = transcriber.process()
+        now += time.perf_counter() - started
+        finals += [(now, final) for final in update.finals]
+    started = time.perf_counter()
+    update = transcriber.finish()
+    now += time.perf_counter() - started
+    finals += [(now, final) for final in update.finals]
+    return finals
 
 
 # -- long recordings in chunks ---------------------------------------------------------------------

@@ -12,6 +12,7 @@ word n-gram repeated three or more times in a row and cuts near-loops short;
 
 import re
 import unicodedata
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
@@ -176,6 +177,8 @@ class SegmentSignals(Protocol):
     """Whisper's own confidence signals for one decoded segment (faster-whisper's names)."""
 
     @property
+    def text(self) -> str: ...
+    @property
     def compression_ratio(self) -> float: ...
     @property
     def avg_logprob(self) -> float: ...
@@ -189,8 +192,9 @@ class ReliabilityThresholds:
 
     faster-whisper reports the signals per decode (every segment of one 30 s window shares them).
     openai-whisper decodes again at a higher temperature when the compression ratio is above
-    2.4 (a repetitive text) and skips a window as silence when the no-speech probability is
-    above 0.6 while the average log-probability is below -1.0; here such text is dropped, with
+    2.4 (a repetitive text; here it must hold for the segment's own text too) and skips a window
+    as silence when the no-speech probability is above 0.6 while the average log-probability is
+    below -1.0; here such text is dropped, with
     the silence rule made stricter: espeak-ng's Korean voice is decoded at -1.1 to -1.7 with
     no-speech 0.5-0.85 and real words in it (docs/benchmarks.md, "Recognition quality").
     """
@@ -204,11 +208,22 @@ class ReliabilityThresholds:
 DEFAULT_RELIABILITY = ReliabilityThresholds()
 
 
+def compression_ratio(text: str) -> float:
+    """Whisper's repetitiveness measure: UTF-8 bytes per zlib-compressed byte."""
+    data = text.encode("utf-8")
+    return len(data) / len(zlib.compress(data)) if data else 0.0
+
+
 def unreliable_reason(
     segment: SegmentSignals, thresholds: ReliabilityThresholds = DEFAULT_RELIABILITY
 ) -> str | None:
     """Why Whisper's signals reject `segment` ("repetitive", "no_speech", "guess"), or None."""
-    if segment.compression_ratio > thresholds.max_compression_ratio:
+    if (
+        segment.compression_ratio > thresholds.max_compression_ratio
+        and compression_ratio(segment.text) > thresholds.max_compression_ratio
+    ):
+        # The decode repeats itself, and so does this segment of it (faster-whisper reports the
+        # ratio of the whole 30 s window: its other segments may be real speech).
         return "repetitive"
     if (
         segment.no_speech_prob > thresholds.no_speech_prob

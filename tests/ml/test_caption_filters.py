@@ -169,6 +169,7 @@ def test_listed_lines_are_cut_from_the_ends_of_a_sentence_but_not_real_words() -
 
 @dataclass
 class Signals:
+    text: str = " 이 두 화의 소식, 이 두 화의 소식, 두 화의 소식, 이 두 화의 소식, 이 두 화의 소식."
     compression_ratio: float = 1.3
     avg_logprob: float = -0.4
     no_speech_prob: float = 0.1
@@ -177,6 +178,10 @@ class Signals:
 def test_whisper_signals_reject_repetitive_silent_and_guessed_decodes() -> None:
     assert unreliable_reason(Signals()) is None
     assert unreliable_reason(Signals(compression_ratio=3.8)) == "repetitive"
+    # The window repeats itself, but not this segment of it: kept.
+    assert (
+        unreliable_reason(Signals(text=" 오늘은 법률안을 배웁니다.", compression_ratio=3.8)) is None
+    )
     assert unreliable_reason(Signals(no_speech_prob=0.9, avg_logprob=-1.8)) == "no_speech"
     assert unreliable_reason(Signals(avg_logprob=-2.7)) == "guess"
     # espeak's Korean: low confidence with real words in it is kept.

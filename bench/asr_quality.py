@@ -4,8 +4,8 @@ audio second, and (with --paced) caption lag at real-time pace beside busy proce
     .venv/bin/python bench/asr_quality.py [--languages en,ko] [--cpu-hog K] [--json FILE]
     .venv/bin/python bench/asr_quality.py --paced --cpu-hog 1 [--languages en]
 
-The set (`tests/ml/read_speech.py`) is made on the spot by espeak-ng: six public-domain English
-passages read by five voices at 150-200 words a minute, and two Korean lecture passages in
+The set (`hearus_testkit/read_speech.py`) is made on the spot by espeak-ng: six public-domain
+English passages read by five voices at 150-200 words a minute, and two Korean lecture passages in
 espeak-ng's Korean voice (which Whisper finds hard: a check for loops, invented lines and cost,
 not a measurement of Korean accuracy).
 
@@ -52,19 +52,19 @@ if str(ROOT) not in sys.path:  # run as `python bench/asr_quality.py`
 
 from faster_whisper.vad import VadOptions, get_speech_timestamps  # type: ignore[import-untyped]  # noqa: E402
 
-from ml.asr import SAMPLE_RATE, WhisperEngine  # noqa: E402
-from ml.caption_filters import has_repetition_loop, is_hallucination  # noqa: E402
-from ml.metrics import character_error_rate, edit_distance, normalize_text  # noqa: E402
-from ml.offline import stream_in_simulated_time, transcribe_whole  # noqa: E402
-from ml.streaming import FinalCaption, StreamingTranscriber  # noqa: E402
-from ml.whisper_model import DEFAULT_MODEL_DIRNAME, prepare_whisper_model  # noqa: E402
-from tests.ml.read_speech import (  # noqa: E402
+from hearus_testkit.read_speech import (  # noqa: E402
     ENGLISH_PASSAGES,
     KOREAN_PASSAGES,
     KOREAN_VOCABULARY,
     Clip,
     make_clip,
 )
+from ml.asr import SAMPLE_RATE, WhisperEngine  # noqa: E402
+from ml.caption_filters import has_repetition_loop, is_hallucination  # noqa: E402
+from ml.metrics import character_error_rate, edit_distance, normalize_text  # noqa: E402
+from ml.offline import stream_in_simulated_time, transcribe_whole  # noqa: E402
+from ml.streaming import FinalCaption, StreamingTranscriber  # noqa: E402
+from ml.whisper_model import DEFAULT_MODEL_DIRNAME, prepare_whisper_model  # noqa: E402
 
 SPEECH_DIR = ROOT / "var" / "bench" / "speech"
 CHUNK_S = 0.2

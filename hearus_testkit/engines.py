@@ -15,6 +15,4 @@ class CountingEngine:
         self, audio: FloatAudio, *, language: str, prompt: str | None, beam_size: int = 1
     ) -> list[TranscribedSegment]:
         self.calls += 1
-        return self.inner.transcribe(
-            audio, language=language, prompt=prompt, beam_size=beam_size
-        )
+        return self.inner.transcribe(audio, language=language, prompt=prompt, beam_size=beam_size)

@@ -77,4 +77,3 @@ def pcm16(audio: FloatAudio) -> bytes:
 
 def silence(seconds: float) -> FloatAudio:
     return np.zeros(round(seconds * SAMPLE_RATE), dtype=np.float32)
-

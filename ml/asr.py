@@ -110,7 +110,7 @@ class DecodingOptions:
     # longer than the short phrases a speaker legitimately repeats.
     no_repeat_ngram_size: int = 8
     # Generated tokens allowed per second of audio (+ a constant for timestamps and short
-    # buffers): read speech needs 3.3-5.9 (tests/ml/read_speech.py: English at 150-200 words a
+    # buffers): read speech needs 3.3-5.9 (hearus_testkit/read_speech.py: English at 150-200 words a
     # minute, Korean lectures), a fast talker about 8; a loop is cut off at about twice what
     # speech needs instead of running to 448 tokens, so hard audio costs at most about twice
     # what easy audio of the same length does (docs/benchmarks.md, "Recognition quality").

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from hearus_testkit.read_speech import KOREAN_PASSAGES, KOREAN_VOCABULARY, Clip, make_clip
 from ml.asr import WhisperEngine
 from ml.caption_filters import has_repetition_loop, is_hallucination, is_prompt_echo, squash
 from ml.offline import TranscriptionStats, transcribe_streaming, transcribe_whole
-from tests.ml.read_speech import KOREAN_PASSAGES, KOREAN_VOCABULARY, Clip, make_clip
 
 LISTED_LINES = (
     "이 영상은",

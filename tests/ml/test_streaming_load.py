@@ -14,12 +14,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import pytest
 
+from hearus_testkit.scripted import Script, ScriptedEngine, energy_detector, words
 from ml.asr import SAMPLE_RATE, FloatAudio, TranscribedSegment
 from ml.capacity import CapacityMeter
 from ml.caption_filters import has_repetition_loop
 from ml.metrics import normalize_text
 from ml.streaming import FinalCaption, Mode, StreamingConfig, StreamingTranscriber
-from tests.ml.test_streaming_policy import Script, ScriptedEngine, energy_detector, words
 
 FRAME_S = 0.1
 

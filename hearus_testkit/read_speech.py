@@ -10,8 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
+from hearus_testkit.speech import synthesize
 from ml.asr import SAMPLE_RATE, FloatAudio
-from tests.ml.speech import synthesize
 
 
 @dataclass(frozen=True)

@@ -20,8 +20,8 @@ estimate exists from start-up:
 `estimate()` uses the live decodes of the last `window` calls once there are at least
 `min_live_calls`: their summed cost per second of new audio is the lecture RTF actually
 measured (under the load the machine really has). Before that it assumes
-`DEFAULT_DECODES_PER_AUDIO_S` decodes per audio second (one per second of new speech plus the one
-at each sentence end) at the probe's cost.
+`DEFAULT_DECODES_PER_AUDIO_S` decodes per audio second (one per second of new speech) at the
+probe's cost.
 """
 
 import math
@@ -36,8 +36,10 @@ import numpy as np
 from ml.asr import SAMPLE_RATE, SpeechRecognizer
 
 DEFAULT_TARGET_RTF = 0.8
-# One decode per `StreamingConfig.min_chunk_s` (1 s) of speech, plus one per sentence end.
-DEFAULT_DECODES_PER_AUDIO_S = 1.25
+# One decode per `StreamingConfig.min_chunk_s` (1 s) of speech (the decode at a pause takes the
+# place of one; silence costs none): the live RTF measured at N=1 (0.72-0.80 with 0.5-0.8 s
+# decodes, docs/benchmarks.md) is about one decode's cost per second.
+DEFAULT_DECODES_PER_AUDIO_S = 1.0
 
 
 @dataclass(frozen=True)

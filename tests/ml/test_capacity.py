@@ -24,8 +24,8 @@ def test_the_probe_gives_an_estimate_until_live_decodes_replace_it() -> None:
     estimate = meter.estimate()
     assert estimate is not None and not estimate.measured
     assert estimate.call_cost_s == pytest.approx(0.4)
-    assert estimate.lecture_rtf == pytest.approx(0.5)  # 1.25 decodes per audio second
-    assert estimate.lectures == 1
+    assert estimate.lecture_rtf == pytest.approx(0.4)  # one decode per audio second
+    assert estimate.lectures == 2
 
     for _ in range(3):  # live: 0.3 s decodes, each bringing in 1.5 s of new audio
         meter.record(seconds=0.3, audio_s=1.5)

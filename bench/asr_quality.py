@@ -61,7 +61,7 @@ from hearus_testkit.read_speech import (  # noqa: E402
 )
 from ml.asr import SAMPLE_RATE, WhisperEngine  # noqa: E402
 from ml.caption_filters import has_repetition_loop, is_hallucination  # noqa: E402
-from ml.metrics import character_error_rate, edit_distance, normalize_text  # noqa: E402
+from ml.error_rates import character_error_rate, edit_distance, normalize_text  # noqa: E402
 from ml.offline import stream_in_simulated_time, transcribe_whole  # noqa: E402
 from ml.streaming import FinalCaption, StreamingTranscriber  # noqa: E402
 from ml.whisper_model import DEFAULT_MODEL_DIRNAME, prepare_whisper_model  # noqa: E402
@@ -262,7 +262,7 @@ def paced(engine: WhisperEngine, clips: list[Clip], hogs: int) -> dict[str, Any]
     ]
     reference = " ".join(clip.passage.text for clip in clips)
     text = " ".join(final.text for _, final in received)
-    from ml.metrics import word_error_rate
+    from ml.error_rates import word_error_rate
 
     return {
         "hogs": hogs,

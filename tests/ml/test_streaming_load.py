@@ -18,7 +18,7 @@ from hearus_testkit.scripted import Script, ScriptedEngine, energy_detector, wor
 from ml.asr import SAMPLE_RATE, FloatAudio, TranscribedSegment
 from ml.capacity import CapacityMeter
 from ml.caption_filters import has_repetition_loop
-from ml.metrics import normalize_text
+from ml.error_rates import normalize_text
 from ml.streaming import FinalCaption, Mode, StreamingConfig, StreamingTranscriber
 
 FRAME_S = 0.1

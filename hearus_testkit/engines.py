@@ -12,7 +12,7 @@ class CountingEngine:
         self.calls = 0
 
     def transcribe(
-        self, audio: FloatAudio, *, language: str, prompt: str | None
+        self, audio: FloatAudio, *, language: str, prompt: str | None, beam_size: int = 1
     ) -> list[TranscribedSegment]:
         self.calls += 1
-        return self.inner.transcribe(audio, language=language, prompt=prompt)
+        return self.inner.transcribe(audio, language=language, prompt=prompt, beam_size=beam_size)

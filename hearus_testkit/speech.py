@@ -24,21 +24,30 @@ class Speech:
         return len(self.audio) / SAMPLE_RATE
 
 
-def synthesize(text: str, voice: str, directory: Path) -> FloatAudio:
+def synthesize(
+    text: str, voice: str, directory: Path, *, words_per_minute: int | None = None
+) -> FloatAudio:
     """`text` spoken by espeak-ng, saved as a 16 kHz mono WAV in `directory` and read back."""
-    return read_wav(synthesize_wav(text, voice, directory))
+    return read_wav(synthesize_wav(text, voice, directory, words_per_minute=words_per_minute))
 
 
-def synthesize_wav(text: str, voice: str, directory: Path) -> Path:
-    """`text` spoken by espeak-ng, as a 16 kHz mono PCM16 WAV file in `directory`.
+def synthesize_wav(
+    text: str, voice: str, directory: Path, *, words_per_minute: int | None = None
+) -> Path:
+    """`text` spoken by espeak-ng (at its default 175 words a minute unless given), as a 16 kHz
+    mono PCM16 WAV file in `directory`.
 
     Raises `MissingTool` without espeak-ng."""
     espeak = require_tool("espeak-ng", "apt-get install -y espeak-ng; needed for speech")
     from faster_whisper.audio import decode_audio  # type: ignore[import-untyped]
 
-    name = hashlib.sha1(f"{voice}:{text}".encode()).hexdigest()[:12]
+    speed = [] if words_per_minute is None else ["-s", str(words_per_minute)]
+    key = f"{voice}:{text}" if words_per_minute is None else f"{voice}:{words_per_minute}:{text}"
+    name = hashlib.sha1(key.encode()).hexdigest()[:12]
     raw = directory / f"{name}-espeak.wav"
-    subprocess.run([espeak, "-v", voice, "-w", str(raw), text], check=True, capture_output=True)
+    subprocess.run(
+        [espeak, "-v", voice, *speed, "-w", str(raw), text], check=True, capture_output=True
+    )
     # espeak writes 22.05 kHz; PyAV (a faster-whisper dependency) resamples to 16 kHz mono.
     samples = np.asarray(decode_audio(str(raw), sampling_rate=SAMPLE_RATE), dtype=np.float32)
     path = directory / f"{name}-16k.wav"

@@ -64,13 +64,41 @@ class TranscribedSegment:
     words: tuple[TranscribedWord, ...]
     no_speech_prob: float
     avg_logprob: float
+    compression_ratio: float = 1.0  # zlib ratio of the text: above 2.4 it repeats itself
+
+
+def collect_segments(segments: Iterable[Any]) -> list[TranscribedSegment]:
+    """faster-whisper's segments (a generator: decoding happens while iterating) as ours."""
+    return [
+        TranscribedSegment(
+            start=float(segment.start),
+            end=float(segment.end),
+            text=segment.text,
+            words=tuple(
+                TranscribedWord(
+                    start=float(word.start),
+                    end=float(word.end),
+                    text=word.word,
+                    probability=float(word.probability),
+                )
+                for word in segment.words or ()
+            ),
+            no_speech_prob=float(segment.no_speech_prob),
+            avg_logprob=float(segment.avg_logprob),
+            compression_ratio=float(segment.compression_ratio),
+        )
+        for segment in segments
+    ]
 
 
 class SpeechRecognizer(Protocol):
-    """What the streaming layer needs from an engine; tests script a fake one."""
+    """What the streaming layer needs from an engine; tests script a fake one.
+
+    `beam_size` above 1 asks for beam search (more accurate, slower); an engine may ignore it.
+    """
 
     def transcribe(
-        self, audio: FloatAudio, *, language: str, prompt: str | None
+        self, audio: FloatAudio, *, language: str, prompt: str | None, beam_size: int = 1
     ) -> list[TranscribedSegment]: ...
 
 
@@ -81,10 +109,15 @@ class DecodingOptions:
     # Blocks a token 8-gram from recurring inside one window: cuts loops short; 8 tokens is
     # longer than the short phrases a speaker legitimately repeats.
     no_repeat_ngram_size: int = 8
-    # Generated tokens allowed per second of audio (+ a constant): speech never needs more,
-    # a loop is cut off instead of running to 448 tokens.
-    max_tokens_per_second: float = 25.0
+    # Generated tokens allowed per second of audio (+ a constant for timestamps and short
+    # buffers): read speech needs 3.3-5.9 (hearus_testkit/read_speech.py: English at 150-200 words a
+    # minute, Korean lectures), a fast talker about 8; a loop is cut off at about twice what
+    # speech needs instead of running to 448 tokens, so hard audio costs at most about twice
+    # what easy audio of the same length does (docs/benchmarks.md, "Recognition quality").
+    max_tokens_per_second: float = 12.0
     min_token_budget: int = 24
+    # Beam width for the accurate decodes the streaming layer asks for when it has CPU to spare.
+    accurate_beam_size: int = 5
     # The encoder window of a live transcription (`WhisperEngine.transcribe`): the audio plus
     # `encoder_padding_s` of Whisper's silence padding, at least `min_encoder_window_s`; 30 is
     # Whisper's stock window. A CPU encodes 20 s in ~0.4x the time of 30 s and 10 s in ~0.1x, but
@@ -195,7 +228,8 @@ class WhisperEngine:
         )
         return cls(model, options)
 
-    def _token_budget(self, duration_s: float, prompt: str | None) -> int:
+    def token_budget(self, duration_s: float, prompt: str | None = None) -> int:
+        """New tokens one decode of `duration_s` seconds may generate (see `DecodingOptions`)."""
         prompt_tokens = 0
         if prompt:
             encoded = self.model.hf_tokenizer.encode(" " + prompt.strip(), add_special_tokens=False)
@@ -223,10 +257,17 @@ class WhisperEngine:
             "no_repeat_ngram_size": self.options.no_repeat_ngram_size,
         }
 
+    def beam_options(self, language: str, beam_size: int) -> dict[str, Any]:
+        """`greedy_options` with beam search of `beam_size` (still one temperature)."""
+        return {**self.greedy_options(language), "beam_size": beam_size, "best_of": 1}
+
     def transcribe(
-        self, audio: FloatAudio, *, language: str, prompt: str | None = None
+        self, audio: FloatAudio, *, language: str, prompt: str | None = None, beam_size: int = 1
     ) -> list[TranscribedSegment]:
-        """Transcribe 16 kHz mono float32 audio (at most 30 s) in `language`. Blocks the caller."""
+        """Transcribe 16 kHz mono float32 audio (at most 30 s) in `language`. Blocks the caller.
+
+        The decode may generate at most `token_budget(duration)` tokens; `beam_size` > 1 runs
+        beam search instead of greedy decoding."""
         samples = np.ascontiguousarray(audio, dtype=np.float32)
         if samples.ndim != 1:
             raise ValueError("audio must be one channel (a 1-D array)")
@@ -234,41 +275,24 @@ class WhisperEngine:
             return []
         duration_s = samples.size / SAMPLE_RATE
         with self._encoder_window(self.options.encoder_frames(duration_s)):
+            options = (
+                self.beam_options(language, beam_size)
+                if beam_size > 1
+                else self.greedy_options(language)
+            )
             segments, _info = self.model.transcribe(
                 samples,
-                **self.greedy_options(language),
+                **options,
                 initial_prompt=prompt or None,
                 vad_filter=False,  # the streaming layer runs VAD itself, on the whole stream
-                max_new_tokens=self._token_budget(duration_s, prompt),
+                max_new_tokens=self.token_budget(duration_s, prompt),
             )
-            return self._collect(segments)  # a generator: decoding happens while iterating
+            return collect_segments(segments)
 
     def _encoder_window(self, frames: int | None) -> AbstractContextManager[None]:
         if isinstance(self.model, WindowedWhisperModel):
             return self.model.encoder_window(frames)
         return nullcontext()  # a scripted model in tests
-
-    @staticmethod
-    def _collect(segments: Iterable[Any]) -> list[TranscribedSegment]:
-        return [
-            TranscribedSegment(
-                start=float(segment.start),
-                end=float(segment.end),
-                text=segment.text,
-                words=tuple(
-                    TranscribedWord(
-                        start=float(word.start),
-                        end=float(word.end),
-                        text=word.word,
-                        probability=float(word.probability),
-                    )
-                    for word in segment.words or ()
-                ),
-                no_speech_prob=float(segment.no_speech_prob),
-                avg_logprob=float(segment.avg_logprob),
-            )
-            for segment in segments
-        ]
 
 
 _P = ParamSpec("_P")

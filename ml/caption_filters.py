@@ -12,29 +12,69 @@ word n-gram repeated three or more times in a row and cuts near-loops short;
 
 import re
 import unicodedata
+import zlib
 from collections.abc import Sequence
+from dataclasses import dataclass
 from difflib import SequenceMatcher
+from typing import Protocol
 
-# Patterns over `squash()`ed text (NFKC, case-folded, letters and digits only).
-# Each pattern is one phrase; a text is a hallucination when it consists of these phrases alone.
-HALLUCINATION_PATTERNS: tuple[str, ...] = (
-    # Korean broadcast and YouTube endings.
-    r"(오늘도|지금까지|끝까지)?시청(해|하여)?주셔서(정말|대단히)?(감사|고맙)(합니다|드립니다|습니다)",
-    r"구독(과|와|및)?좋아요(와|및|그리고)?(알림설정)?(부탁드립니다|부탁드려요|눌러주세요)?",
-    r"좋아요(와|및)?구독(부탁드립니다|부탁드려요|눌러주세요)?",
-    r"구독(하기)?(부탁드립니다|부탁드려요|해주세요)",
-    r"다음(영상|시간)에(서)?(또)?(만나요|뵙겠습니다)",
-    r"mbc뉴스(\w{0,8}?(입니다|였습니다))?",
-    r"(kbs|sbs|ytn|jtbc)뉴스\w{0,8}?(입니다|였습니다)",
-    r"(한글)?자막(제공|제작|by)\w{0,12}?",
-    # English subtitle credits and sign-offs.
-    r"(thanks|thank you)(so much|very much)?for watching",
-    r"(please)?(like (and|&))?subscribe(to (my|our|the) channel)?",
-    r"(subtitles|captions|transcription|translated|subtitled)by\w{0,30}",
-    r"(www)?amaraorg(community)?",
-    r"see you (in the )?next (time|video)",
-    r"you",  # base models' usual output for a silent window
+# The known hallucination lines, one row each: (language, where, pattern over `squash()`ed text:
+# NFKC, case-folded, letters and digits only, so spaces and punctuation never matter). A text is
+# a hallucination when it consists of these lines alone (one or several); `where` says where else
+# a line is cut: "anywhere" (also from the beginning or end of a longer sentence), "end" (only
+# from its end: "이 영상은 세포 분열을 보여줍니다" is a real sentence), "whole" (only alone).
+# Seen from Whisper on silence, noise, music and unclear speech: the endings and credits of the
+# subtitled video it was trained on. Add a row when a new one turns up (tests check each row).
+HALLUCINATION_LINES: tuple[tuple[str, str, str], ...] = (
+    # Korean: YouTube and broadcast endings, subtitle credits.
+    (
+        "ko",
+        "anywhere",
+        r"(오늘도|지금까지|끝까지)?(시청|청취)(해|하여)?주셔서(정말|대단히)?(감사|고맙)(합니다|드립니다|습니다)",
+    ),
+    (
+        "ko",
+        "anywhere",
+        r"구독(과|와|및)?좋아요(와|및|그리고)?(알림설정)?(부탁드립니다|부탁드려요|눌러주세요)?",
+    ),
+    ("ko", "anywhere", r"좋아요(와|및)?구독(부탁드립니다|부탁드려요|눌러주세요)?"),
+    ("ko", "anywhere", r"구독(하기)?(부탁드립니다|부탁드려요|해주세요)"),
+    ("ko", "anywhere", r"(알림설정|알람설정)(까지)?(부탁드립니다|부탁드려요|해주세요)"),
+    (
+        "ko",
+        "anywhere",
+        r"다음영상에(서)?(또)?(만나요|뵙겠습니다|봬요)",
+    ),  # "다음 시간에" is a lecture's
+    (
+        "ko",
+        "end",
+        r"이영상은(유튜브)?(\w{0,12}?(제공|후원|지원)(됩니다|합니다|했습니다|받았습니다))?",
+    ),
+    ("ko", "anywhere", r"이시각세계였습니다"),
+    ("ko", "anywhere", r"mbc뉴스(\w{0,8}?(입니다|였습니다))?"),
+    ("ko", "anywhere", r"(kbs|sbs|ytn|jtbc|mbn|tv조선|채널a|연합)뉴스\w{0,8}?(입니다|였습니다)"),
+    ("ko", "end", r"(한글)?자막(제공|제작|by|편집)\w{0,12}?"),
+    ("ko", "whole", r"영상(편집|제작)\w{0,12}?"),
+    # English: subtitle credits and sign-offs.
+    (
+        "en",
+        "anywhere",
+        r"(thanks|thank you)(so much|very much)?for watching(and see you next time)?",
+    ),
+    ("en", "end", r"(please)?(like (and|&))?subscribe(to (my|our|the) channel)?"),
+    ("en", "end", r"(dont forget to)?(like and)?subscribe(and hit the bell)?"),
+    (
+        "en",
+        "anywhere",
+        r"(subtitles|captions|transcription|translated|subtitled|transcribed)by\w{0,30}",
+    ),
+    ("en", "anywhere", r"(www)?amaraorg(community)?"),
+    ("en", "end", r"(ill)?see you (in the )?next (time|video|one)"),
+    ("en", "whole", r"(thanks|thank you)for listening"),
+    ("en", "whole", r"you"),  # base models' usual output for a silent window
 )
+# Kept for older imports: the patterns alone.
+HALLUCINATION_PATTERNS: tuple[str, ...] = tuple(pattern for _, _, pattern in HALLUCINATION_LINES)
 
 _HALLUCINATION_RE = re.compile(
     "(?:" + "|".join(f"(?:{p.replace(' ', '')})" for p in HALLUCINATION_PATTERNS) + ")+"
@@ -57,10 +97,47 @@ def is_hallucination(text: str) -> bool:
     return bool(key) and _HALLUCINATION_RE.fullmatch(key) is not None
 
 
-# A sentence shorter than this (squashed) is too short to call an echo ("네", "OK").
+def _lines_re(places: tuple[str, ...]) -> re.Pattern[str]:
+    patterns = [p.replace(" ", "") for _, where, p in HALLUCINATION_LINES if where in places]
+    return re.compile("(?:" + "|".join(f"(?:{p})" for p in patterns) + ")+")
+
+
+_HEAD_RE = _lines_re(("anywhere",))
+_TAIL_RE = _lines_re(("anywhere", "end"))
+
+
+def hallucinated_ends(words: Sequence[str]) -> tuple[int, int]:
+    """(start, end): the slice of `words` left once known hallucination lines are cut from its
+    beginning and end ("영상에서 영상을 이 영상은" -> the first two words). A text that is a
+    hallucination as a whole gives an empty slice."""
+    keys = [squash(word) for word in words]
+    if is_hallucination("".join(keys)):
+        return 0, 0
+    end = len(keys)
+    for cut in range(max(1, len(keys) - 12), len(keys)):  # the longest hallucinated tail
+        tail = "".join(keys[cut:])
+        if tail and len(tail) <= _LONGEST_HALLUCINATION and _TAIL_RE.fullmatch(tail):
+            end = cut
+            break
+    start = 0
+    for cut in range(min(end - 1, 12), 0, -1):  # the longest hallucinated head
+        head = "".join(keys[:cut])
+        if head and len(head) <= _LONGEST_HALLUCINATION and _HEAD_RE.fullmatch(head):
+            start = cut
+            break
+    return start, end
+
+
+# A sentence lighter than this (squashed; see `_echo_weight`) is too short to call an echo ("네").
 _MIN_ECHO_CHARS = 12
 _ECHO_SIMILARITY = 0.8
+_PIECE_RE = re.compile(r"[,\uff0c\u3001;\uff1b.?!\u3002\uff1f\uff01]")
 _SENTENCE_RE = re.compile(r"[^.?!\u3002\uff1f\uff01]+[.?!\u3002\uff1f\uff01]*")
+
+
+def _echo_weight(key: str) -> int:
+    """Length for the echo minimum: a Hangul or CJK character weighs two Latin letters."""
+    return sum(2 if ord(char) >= 0x2E80 else 1 for char in key)
 
 
 def _sentence_keys(text: str) -> list[str]:
@@ -76,16 +153,86 @@ def _similar(key: str, other: str) -> bool:
 
 
 def is_prompt_echo(text: str, prompt: str) -> bool:
-    """True when a sentence of `text` is (nearly) a sentence of the prompt: Whisper copying its
-    prompt instead of hearing the audio. Seen with the base model on the words after a
-    committed sentence: it "hears" that sentence again, sometimes twice."""
+    """True when a sentence of `text` is (nearly) a sentence of the prompt, or a piece of it at
+    least `_MIN_ECHO_CHARS` long: Whisper copying its prompt instead of hearing the audio. Seen
+    with the base model on the words after a committed sentence (it "hears" that sentence again,
+    sometimes twice) and on hard audio with the course vocabulary as the prompt (the vocabulary
+    line itself came out as a caption)."""
     prompt_keys = _sentence_keys(prompt)
+    whole = squash(prompt)
+    pieces = [key for key in (squash(piece) for piece in _PIECE_RE.split(prompt)) if key]
     for key in _sentence_keys(text):
-        if len(key) < _MIN_ECHO_CHARS:
+        if _echo_weight(key) < _MIN_ECHO_CHARS:
             continue
-        if any(key == other or _similar(key, other) for other in prompt_keys):
+        if any(_similar(key, other) for other in prompt_keys):
+            return True
+        # A stretch of the prompt across a comma: a list of vocabulary terms, not one term
+        # said on its own ("Linear regression." stays when "linear regression" is a term).
+        if key in whole and not any(key in piece for piece in pieces):
             return True
     return False
+
+
+class SegmentSignals(Protocol):
+    """Whisper's own confidence signals for one decoded segment (faster-whisper's names)."""
+
+    @property
+    def text(self) -> str: ...
+    @property
+    def compression_ratio(self) -> float: ...
+    @property
+    def avg_logprob(self) -> float: ...
+    @property
+    def no_speech_prob(self) -> float: ...
+
+
+@dataclass(frozen=True)
+class ReliabilityThresholds:
+    """When Whisper's signals say a decode was not heard but invented.
+
+    faster-whisper reports the signals per decode (every segment of one 30 s window shares them).
+    openai-whisper decodes again at a higher temperature when the compression ratio is above
+    2.4 (a repetitive text; here it must hold for the segment's own text too) and skips a window
+    as silence when the no-speech probability is above 0.6 while the average log-probability is
+    below -1.0; here such text is dropped, with
+    the silence rule made stricter: espeak-ng's Korean voice is decoded at -1.1 to -1.7 with
+    no-speech 0.5-0.85 and real words in it (docs/benchmarks.md, "Recognition quality").
+    """
+
+    max_compression_ratio: float = 2.4
+    no_speech_prob: float = 0.8
+    no_speech_avg_logprob: float = -1.5
+    min_avg_logprob: float = -2.5  # below it, a decode is a guess whatever else it says
+
+
+DEFAULT_RELIABILITY = ReliabilityThresholds()
+
+
+def compression_ratio(text: str) -> float:
+    """Whisper's repetitiveness measure: UTF-8 bytes per zlib-compressed byte."""
+    data = text.encode("utf-8")
+    return len(data) / len(zlib.compress(data)) if data else 0.0
+
+
+def unreliable_reason(
+    segment: SegmentSignals, thresholds: ReliabilityThresholds = DEFAULT_RELIABILITY
+) -> str | None:
+    """Why Whisper's signals reject `segment` ("repetitive", "no_speech", "guess"), or None."""
+    if (
+        segment.compression_ratio > thresholds.max_compression_ratio
+        and compression_ratio(segment.text) > thresholds.max_compression_ratio
+    ):
+        # The decode repeats itself, and so does this segment of it (faster-whisper reports the
+        # ratio of the whole 30 s window: its other segments may be real speech).
+        return "repetitive"
+    if (
+        segment.no_speech_prob > thresholds.no_speech_prob
+        and segment.avg_logprob < thresholds.no_speech_avg_logprob
+    ):
+        return "no_speech"
+    if segment.avg_logprob < thresholds.min_avg_logprob:
+        return "guess"
+    return None
 
 
 def _ngram_keep_mask(keys: Sequence[str], min_repeats: int, max_ngram: int) -> list[bool]:
@@ -134,6 +281,39 @@ def _first_loop_cut(squashed: str, min_repeats: int) -> int | None:
     return None
 
 
+# A number made of this many digit groups ("5.4.5.6.7.6.9", "1.0.0.0.0.1.0") is a decoding loop,
+# not a number anyone says (an IP address has four groups, a version or a date three).
+_MAX_DIGIT_GROUPS = 5
+_DIGIT_GROUP_RE = re.compile(r"\d+")
+# This many number-only words in a row ("1 ... 2 ... 3 ... 4 ...") is Whisper counting: the
+# first `min_repeats` are kept.
+_MAX_NUMBER_RUN = 5
+
+
+def _is_number_loop(word: str) -> bool:
+    return (
+        not any(char.isalpha() for char in word)
+        and len(_DIGIT_GROUP_RE.findall(word)) > _MAX_DIGIT_GROUPS
+    )
+
+
+def _number_run_mask(words: Sequence[str], keep: list[bool], min_repeats: int) -> None:
+    """Drop digit-group loops, and number-only words past the first `min_repeats` of a run
+    longer than `_MAX_NUMBER_RUN` (in place)."""
+    run: list[int] = []
+    for i, word in enumerate([*words, "."]):  # a sentinel closes the last run
+        key = squash(word)
+        if i < len(words) and _is_number_loop(word):
+            keep[i] = False
+        if i < len(words) and key and key.isdigit():
+            run.append(i)
+            continue
+        if len(run) > _MAX_NUMBER_RUN:
+            for index in run[min_repeats:]:
+                keep[index] = False
+        run = []
+
+
 def repetition_keep_mask(
     words: Sequence[str], *, min_repeats: int = 3, max_ngram: int = 8
 ) -> list[bool]:
@@ -145,9 +325,13 @@ def repetition_keep_mask(
     2. Near-loops that step 1 misses because Whisper glued or bent the copies ("공기의
        공기의공기의 공기의 공기에") are found in the squashed text of the remaining words: from the
        word where a unit's second back-to-back copy starts, the rest is dropped.
+    3. Numbers that are loops: a word of more than five digit groups ("5.4.5.6.7.6.9") and a run
+       of more than five number-only words (Whisper counting "1 ... 2 ... 3 ...") past its first
+       `min_repeats`.
     """
     keys = [squash(word) for word in words]
     keep = _ngram_keep_mask(keys, min_repeats, max_ngram)
+    _number_run_mask(words, keep, min_repeats)
     kept_indices = [i for i, kept in enumerate(keep) if kept]
     offsets: list[int] = []
     length = 0

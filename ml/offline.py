@@ -2,32 +2,53 @@
 
 - `transcribe_whole`: plain faster-whisper over the entire file (any length: it walks the audio in
   30 s windows itself), Silero VAD on, greedy decoding at temperature 0 only, the language forced,
-  no conditioning on earlier windows; speech that Whisper skipped (a window ended early) is
-  transcribed again on its own. Segments that are known hallucinations are dropped and
-  repetition loops are cut with `ml.caption_filters`, within a segment and across segments. Word
+  no conditioning on earlier windows, at most `WhisperEngine.token_budget(30 s)` new tokens per
+  30 s window (a loop cannot cost more than about twice what speech does); speech that Whisper
+  skipped (a window ended early) is transcribed again on its own. The words are cleaned by
+  `ml.words.clean_segments`, as in the live path: decodes whose own signals say they were
+  invented, known hallucination lines and repetition loops (within a segment and across
+  segments) are dropped; `TranscriptionStats` counts the dropped words. Word
   timestamps split Whisper's segments into readable cues: one per sentence, cut at a pause, and
   at a clause end (or a word) when a cue would run past `max_cue_s` or `max_cue_chars`.
 - `transcribe_streaming`: the file fed through `ml.streaming.StreamingTranscriber` in small chunks
-  as fast as the CPU allows; the finals are exactly what live viewers would have received.
+  at real-time pace on a simulated clock (`stream_in_simulated_time`: no waiting, but the
+  transcriber sees the lag it would see live, so its load policy acts as it would); the finals
+  are what live viewers would have received on this machine.
 """
 
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 from faster_whisper.vad import VadOptions, get_speech_timestamps  # type: ignore[import-untyped]
 
-from ml.asr import SAMPLE_RATE, FloatAudio, SpeechRecognizer, WhisperEngine
-from ml.caption_filters import collapse_repeated_characters, is_hallucination, repetition_keep_mask
+from ml.asr import (
+    SAMPLE_RATE,
+    FloatAudio,
+    SpeechRecognizer,
+    TranscribedSegment,
+    WhisperEngine,
+    collect_segments,
+)
+from ml.caption_filters import is_hallucination
 from ml.streaming import (
-    CLAUSE_END_CHARS,
-    SENTENCE_END_CHARS,
     FinalCaption,
     StreamingConfig,
     StreamingTranscriber,
-    TimedWord,
 )
 from ml.subtitles import Cue
+from ml.words import (
+    CLAUSE_END_CHARS,
+    SENTENCE_END_CHARS,
+    TimedWord,
+    clean_segments,
+    count_reasons,
+    ends_with,
+    join_words,
+    shifted,
+)
 
 # Cue shaping for whole-file transcripts (two subtitle lines of 42 characters hold 84).
 MAX_CUE_S = 7.0
@@ -35,15 +56,15 @@ MAX_CUE_CHARS = 84
 PAUSE_S = 1.0  # a silence this long between words starts a new cue
 # Uncovered speech at least this long is transcribed again (see `transcribe_whole`).
 MIN_SKIPPED_SPEECH_S = 2.0
-_LOOP_MEMORY_WORDS = 16  # words of earlier cues the loop guard still sees
-_CLOSING_CHARS = "\"')]}\u00bb\u201d\u2019"
+WINDOW_S = 30.0  # faster-whisper decodes a recording in windows of this length
 
 
-@dataclass(frozen=True)
-class _Segment:
-    start: float  # seconds from the start of the audio
-    end: float
-    words: tuple[TimedWord, ...]
+@dataclass
+class TranscriptionStats:
+    """What a whole-file transcription dropped (words, by `ml.words.DROP_REASONS`)."""
+
+    dropped_words: int = 0
+    dropped_by_reason: Counter[str] = field(default_factory=Counter)
 
 
 def transcribe_whole(
@@ -54,6 +75,7 @@ def transcribe_whole(
     max_cue_s: float = MAX_CUE_S,
     max_cue_chars: int = MAX_CUE_CHARS,
     recover_skipped_s: float | None = MIN_SKIPPED_SPEECH_S,
+    stats: TranscriptionStats | None = None,
 ) -> list[Cue]:
     """Cues for 16 kHz mono `audio` of any length, transcribed in one faster-whisper pass.
 
@@ -61,7 +83,8 @@ def transcribe_whole(
     faster-whisper, like openai-whisper, then moves on to the next window: the rest of the
     window's speech is lost. Unless `recover_skipped_s` is None, stretches of at least that many
     seconds that no segment covers and in which Silero VAD finds speech are transcribed again on
-    their own (once; with the same decoding options).
+    their own (once; with the same decoding options). What the filters dropped is added to
+    `stats` when one is given.
     """
     samples = np.ascontiguousarray(audio, dtype=np.float32).reshape(-1)
     if samples.size == 0:
@@ -72,8 +95,12 @@ def transcribe_whole(
             piece = samples[round(start * SAMPLE_RATE) : round(end * SAMPLE_RATE)]
             segments += _decode(engine, piece, language=language, vad_filter=False, offset_s=start)
         segments.sort(key=lambda segment: segment.start)
-    words = _clean_words(segment.words for segment in segments)
-    return words_to_cues(words, max_cue_s=max_cue_s, max_cue_chars=max_cue_chars)
+    cleaned = clean_segments(segments)
+    if stats is not None:
+        reasons = count_reasons(cleaned.dropped)
+        stats.dropped_by_reason.update(reasons)
+        stats.dropped_words += sum(reasons.values())
+    return words_to_cues(cleaned.kept, max_cue_s=max_cue_s, max_cue_chars=max_cue_chars)
 
 
 def _decode(
@@ -83,37 +110,19 @@ def _decode(
     language: str,
     vad_filter: bool,
     offset_s: float = 0.0,
-) -> list[_Segment]:
+) -> list[TranscribedSegment]:
+    """Segments on the recording's time line (`offset_s` is where `samples` start in it)."""
     segments, _info = engine.model.transcribe(
-        samples, **engine.greedy_options(language), vad_filter=vad_filter
+        samples,
+        **engine.greedy_options(language),
+        vad_filter=vad_filter,
+        max_new_tokens=engine.token_budget(min(WINDOW_S, samples.size / SAMPLE_RATE)),
     )
-    return [
-        _Segment(
-            start=offset_s + float(segment.start),
-            end=offset_s + float(segment.end),
-            # The segment as one word if it has none.
-            words=tuple(
-                TimedWord(
-                    start=offset_s + float(word.start),
-                    end=offset_s + float(word.end),
-                    text=word.word,
-                )
-                for word in segment.words or ()
-            )
-            or (
-                TimedWord(
-                    start=offset_s + float(segment.start),
-                    end=offset_s + float(segment.end),
-                    text=segment.text,
-                ),
-            ),
-        )
-        for segment in segments  # a generator: decoding happens while iterating
-    ]
+    return [shifted(segment, offset_s) for segment in collect_segments(segments)]
 
 
 def _skipped_speech(
-    samples: FloatAudio, segments: Sequence[_Segment], *, min_s: float
+    samples: FloatAudio, segments: Sequence[TranscribedSegment], *, min_s: float
 ) -> list[tuple[float, float]]:
     """Speech (per Silero VAD) of at least `min_s` seconds lying where no segment is."""
     duration_s = samples.size / SAMPLE_RATE
@@ -140,42 +149,6 @@ def _skipped_speech(
     return skipped
 
 
-def _clean_words(segments: Iterable[Sequence[TimedWord]]) -> list[TimedWord]:
-    """The words of the segments (word lists, in time order), hallucinated segments and loops
-    removed."""
-    kept_words: list[TimedWord] = []
-    for segment in segments:
-        words = [
-            TimedWord(
-                start=word.start,
-                end=max(word.end, word.start),
-                text=collapse_repeated_characters(word.text),
-            )
-            for word in segment
-        ]
-        words = [word for word in words if word.text.strip()]
-        mask = repetition_keep_mask([word.text for word in words])
-        words = [word for word, keep in zip(words, mask, strict=True) if keep]
-        if not words or is_hallucination(_join(words)):
-            continue
-        # The loop guard also sees the end of what came before: a segment that repeats the
-        # previous ones over and over is a loop too.
-        memory = [word.text for word in kept_words[-_LOOP_MEMORY_WORDS:]]
-        mask = repetition_keep_mask(memory + [word.text for word in words])[len(memory) :]
-        kept_words += [word for word, keep in zip(words, mask, strict=True) if keep]
-    return kept_words
-
-
-def _join(words: Sequence[TimedWord]) -> str:
-    # faster-whisper words carry their own leading spaces (none for Chinese or Japanese).
-    return " ".join("".join(word.text for word in words).split())
-
-
-def _ends_with(word: TimedWord, chars: str) -> bool:
-    stripped = word.text.strip().rstrip(_CLOSING_CHARS)
-    return bool(stripped) and stripped[-1] in chars
-
-
 def words_to_cues(
     words: Sequence[TimedWord],
     *,
@@ -193,14 +166,15 @@ def words_to_cues(
             groups.append(current)
             current = []
         while current and (
-            word.end - current[0].start > max_cue_s or len(_join([*current, word])) > max_cue_chars
+            word.end - current[0].start > max_cue_s
+            or len(join_words([*current, word])) > max_cue_chars
         ):
-            clause_ends = [i for i, w in enumerate(current) if _ends_with(w, CLAUSE_END_CHARS)]
+            clause_ends = [i for i, w in enumerate(current) if ends_with(w, CLAUSE_END_CHARS)]
             cut = clause_ends[-1] + 1 if clause_ends else len(current)
             groups.append(current[:cut])
             current = current[cut:]
         current.append(word)
-        if _ends_with(word, SENTENCE_END_CHARS):
+        if ends_with(word, SENTENCE_END_CHARS):
             groups.append(current)
             current = []
     if current:
@@ -209,7 +183,7 @@ def words_to_cues(
     cues: list[Cue] = []
     last_end_ms = 0
     for group in groups:
-        text = _join(group)
+        text = join_words(group)
         if not text or is_hallucination(text):
             continue
         start_ms = max(round(group[0].start * 1000), last_end_ms)
@@ -228,24 +202,47 @@ def transcribe_streaming(
     vocabulary: Sequence[str] | str = (),
     config: StreamingConfig | None = None,
 ) -> list[Cue]:
-    """The finals live viewers would get if `audio` were broadcast in `chunk_s` pieces.
-
-    Runs as fast as the CPU allows: after each chunk `process()` is called (as the live path
-    does when audio arrives), `finish()` at the end.
-    """
-    if chunk_s <= 0:
-        raise ValueError("chunk_s must be positive")
-    samples = np.ascontiguousarray(audio, dtype=np.float32).reshape(-1)
+    """The finals live viewers would get if `audio` were broadcast in `chunk_s` pieces on this
+    machine, now (see `stream_in_simulated_time`; runs as fast as the decodes allow)."""
     transcriber = StreamingTranscriber(
         engine, language=language, vocabulary=vocabulary, config=config
     )
+    timed = stream_in_simulated_time(transcriber, audio, chunk_s=chunk_s)
+    return [Cue(start_ms=f.start_ms, end_ms=f.end_ms, text=f.text) for _, f in timed]
+
+
+def stream_in_simulated_time(
+    transcriber: StreamingTranscriber, audio: FloatAudio, *, chunk_s: float = 0.2
+) -> list[tuple[float, FinalCaption]]:
+    """Broadcast `audio` into `transcriber` at real-time pace on a simulated clock, without
+    waiting for it: the clock jumps over the idle time between chunks and advances by the real
+    wall time of each `process()` call, during which the next chunks "arrive". The transcriber
+    thus sees exactly the lag it would see live on this machine (its load policy reacts to it)
+    and the result is what live viewers would get. Returns (simulated seconds at which each
+    final came out, final): its latency is that minus the final's `end_ms`."""
+    if chunk_s <= 0:
+        raise ValueError("chunk_s must be positive")
+    samples = np.ascontiguousarray(audio, dtype=np.float32).reshape(-1)
     step = max(1, round(chunk_s * SAMPLE_RATE))
-    finals: list[FinalCaption] = []
-    for start in range(0, samples.size, step):
-        transcriber.insert_audio(samples[start : start + step])
-        finals += transcriber.process().finals
-    finals += transcriber.finish().finals
-    return [Cue(start_ms=f.start_ms, end_ms=f.end_ms, text=f.text) for f in finals]
+    finals: list[tuple[float, FinalCaption]] = []
+    now = 0.0
+    sent = 0
+    while sent < samples.size:
+        arrived = min(samples.size, round(now * SAMPLE_RATE) // step * step)
+        if arrived <= sent:
+            now = (sent + step) / SAMPLE_RATE  # idle until the next chunk
+            continue
+        transcriber.insert_audio(samples[sent:arrived])
+        sent = arrived
+        started = time.perf_counter()
+        update = transcriber.process()
+        now += time.perf_counter() - started
+        finals += [(now, final) for final in update.finals]
+    started = time.perf_counter()
+    update = transcriber.finish()
+    now += time.perf_counter() - started
+    finals += [(now, final) for final in update.finals]
+    return finals
 
 
 # -- long recordings in chunks ---------------------------------------------------------------------

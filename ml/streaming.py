@@ -19,8 +19,30 @@ Policy (ARCHITECTURE.md, "The live caption path"; the design follows ufal/whispe
 - The buffer is capped at `max_buffer_s`: past it, the latest hypothesis is committed whole, so
   latency stays bounded even when two hypotheses never agree.
 - The prompt is the course vocabulary plus the last `prompt_chars` of final text.
-- Known silence hallucinations and repetition loops are removed from every hypothesis and again
-  from every caption (`ml.caption_filters`).
+- Every hypothesis is cleaned by `ml.words.clean_segments` (the same clean-up as whole-file
+  transcription): decodes Whisper's own signals reject, known hallucination lines, loops and
+  vocabulary echoes are dropped; loops across captions are cut again when a caption is made.
+  Words dropped from audio that became final are counted in `stats.dropped_words` /
+  `stats.dropped_by_reason`.
+
+Load policy. `lag_s` is the received audio that no decode has covered yet and that is not known
+to be silence: how late the captions are. At each step the transcriber picks a `Mode`:
+- ACCURATE while the lag is at most `accurate_max_lag_s` and a beam-search decode (measured, or
+  estimated as twice a greedy one) takes at most `accurate_busy_ratio` of a step: every decode
+  uses beam search (`accurate_beam_size`), so LocalAgreement compares better hypotheses and the
+  final decode at each pause is the accurate one. A beam decode that turns out too slow sends it
+  back to greedy; it is tried again after `_ACCURATE_RETRY_DECODES` greedy decodes.
+- NORMAL: greedy, a decode per `min_chunk_s` of new speech (the policy above).
+- BEHIND when the lag passes `behind_lag_s` or one greedy decode takes more than
+  `behind_decode_s`: there is no time to wait for two hypotheses to agree, so words of a single
+  hypothesis that end `behind_stable_margin_s` before its audio ends are committed at once; the
+  buffer is capped at `behind_max_buffer_s`; it returns to NORMAL only once the lag is under
+  `accurate_max_lag_s`.
+- CATCH_UP when the lag passes `catch_up_lag_s` (a stall): each `catch_up_buffer_s` of speech
+  is decoded once and its words committed (all but those of its last
+  `behind_stable_margin_s`), no re-decodes, until the lag falls.
+No mode skips audio: speech is only ever dropped after it was decoded (and its words committed),
+so under load captions may be less accurate but nothing said vanishes.
 
 All times in a `FinalCaption` are milliseconds from the start of the stream: captions follow one
 another without overlapping (each starts at or after the previous one's end).
@@ -32,26 +54,41 @@ are serialized by a lock. Both are CPU-bound (they run Whisper): on an event loo
 
 import threading
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Protocol
 
 import numpy as np
 from faster_whisper.vad import VadOptions, get_speech_timestamps  # type: ignore[import-untyped]
 
 from ml.asr import SAMPLE_RATE, FloatAudio, SpeechRecognizer, TranscribedSegment
-from ml.caption_filters import (
-    collapse_repeated_characters,
-    is_hallucination,
-    is_prompt_echo,
-    repetition_keep_mask,
-    squash,
+from ml.capacity import PROCESS_METER, CapacityMeter
+from ml.caption_filters import is_hallucination, is_prompt_echo
+from ml.words import (
+    CLAUSE_END_CHARS,
+    DROP_HALLUCINATION,
+    DROP_REPETITION,
+    SENTENCE_END_CHARS,
+    TimedWord,
+    clean_segments,
+    ends_with,
+    join_words,
+    without_repetitions,
 )
 
-# CJK full-width forms and typographic closing quotes are written as escapes.
-SENTENCE_END_CHARS = ".?!\u3002\uff1f\uff01\u2026"
-CLAUSE_END_CHARS = ",\uff0c\u3001;\uff1b:"
-_CLOSING_CHARS = "\"')]}\u00bb\u201d\u2019"
+__all__ = [
+    "CLAUSE_END_CHARS",
+    "SENTENCE_END_CHARS",
+    "FinalCaption",
+    "LocalAgreement",
+    "Mode",
+    "StreamStats",
+    "StreamUpdate",
+    "StreamingConfig",
+    "StreamingTranscriber",
+    "TimedWord",
+]
 
 
 @dataclass(frozen=True)
@@ -61,10 +98,23 @@ class FinalCaption:
     text: str
 
 
+class Mode:
+    """How the transcriber spends CPU at a step (see "Load policy" in the module docstring)."""
+
+    ACCURATE = "accurate"  # ahead of real time: beam search
+    NORMAL = "normal"  # greedy, a decode per `min_chunk_s` of new speech
+    BEHIND = "behind"  # longer steps, shorter buffer, single-hypothesis commits
+    CATCH_UP = "catch_up"  # no re-decodes: each stretch of audio is decoded once and committed
+
+
 @dataclass(frozen=True)
 class StreamUpdate:
     finals: list[FinalCaption]
     partial: str  # everything heard after the last final; may still change
+    # Seconds of received audio not yet transcribed (nor found silent) when `process` returned:
+    # how late the captions are behind the speech.
+    lag_s: float = 0.0
+    mode: str = Mode.NORMAL
 
 
 @dataclass(frozen=True)
@@ -95,31 +145,56 @@ class StreamingConfig:
     min_speech_s: float = 0.25  # shorter blips (clicks, coughs) are not speech
     prompt_chars: int = 200  # final text fed back as the prompt
     vocabulary_chars: int = 200
-
-
-@dataclass(frozen=True)
-class TimedWord:
-    start: float  # seconds from the start of the stream
-    end: float
-    text: str  # Whisper's spelling, leading space included
-
-    @property
-    def key(self) -> str:
-        return squash(self.text) or self.text.strip()
+    # -- load policy (module docstring, "Load policy") --
+    # Beam width when ahead of real time; 1 turns the accurate mode off.
+    accurate_beam_size: int = 5
+    # Accurate mode while the lag is at most this and an accurate decode is expected to take
+    # at most `accurate_busy_ratio` of a step.
+    accurate_max_lag_s: float = 1.5
+    accurate_busy_ratio: float = 0.5
+    # Degrade when the lag passes this, or when one greedy decode takes longer than
+    # `behind_decode_s` (two agreeing hypotheses would then take more than 2 s) ...
+    behind_lag_s: float = 2.0
+    behind_decode_s: float = 0.8
+    catch_up_lag_s: float = 5.0  # ... and above this lag stop re-decoding altogether.
+    # Behind, a step is at least this many times the recent decode's cost (1: decode again as
+    # soon as the last decode is done; longer steps made the finals later, not sooner, in the
+    # simulated runs of tests/ml/test_streaming_load.py) ...
+    behind_step_factor: float = 1.0
+    max_behind_step_s: float = 4.0
+    # ... the buffer is capped lower, and words of a single hypothesis that end this long before
+    # its audio ends are committed without waiting for a second one to agree.
+    behind_max_buffer_s: float = 8.0
+    behind_stable_margin_s: float = 0.6
+    # Catching up, each stretch of this much speech is decoded once and committed whole.
+    catch_up_buffer_s: float = 6.0
 
 
 @dataclass
 class StreamStats:
-    """For the ASR real-time-factor metric: inference time per second of audio."""
+    """For the metrics: inference time per second of audio, lag, what the filters dropped."""
 
     audio_s: float = 0.0
     inference_s: float = 0.0
     transcriptions: int = 0
     last_inference_s: float = 0.0
+    # Decodes by mode (`Mode`); accurate ones used beam search.
+    decodes_by_mode: Counter[str] = field(default_factory=Counter)
+    # Words dropped from the text that became final, by reason (`ml.words.DROP_REASONS`):
+    # export as a counter (increments of `dropped_words`).
+    dropped_words: int = 0
+    dropped_by_reason: Counter[str] = field(default_factory=Counter)
+    lag_s: float = 0.0  # at the end of the last step
+    max_lag_s: float = 0.0
+    mode: str = Mode.NORMAL
 
     @property
     def real_time_factor(self) -> float:
         return self.inference_s / self.audio_s if self.audio_s else 0.0
+
+    def count_dropped(self, reasons: Counter[str]) -> None:
+        self.dropped_by_reason.update(reasons)
+        self.dropped_words += sum(reasons.values())
 
 
 class SpeechDetector(Protocol):
@@ -197,12 +272,19 @@ class LocalAgreement:
             self._last_committed_end = committed[-1].end
 
     def insert(
-        self, hypothesis: Sequence[TimedWord], *, may_commit: bool = True
+        self,
+        hypothesis: Sequence[TimedWord],
+        *,
+        may_commit: bool = True,
+        commit_before: float | None = None,
     ) -> list[TimedWord]:
         """Add the newest hypothesis; return the words it commits.
 
         A hypothesis inserted with `may_commit=False` is only shown: it neither commits nor
-        counts as the "previous" hypothesis that the next one must agree with.
+        counts as the "previous" hypothesis that the next one must agree with. With
+        `commit_before` (stream seconds), the hypothesis' leading words that end before it are
+        committed without agreement too (the load policy, when there is no time for a second
+        hypothesis).
         """
         new = self._new_words(hypothesis)
         agreed = 0
@@ -211,6 +293,11 @@ class LocalAgreement:
                 if current.key != previous.key:
                     break
                 agreed += 1
+        if may_commit and commit_before is not None:
+            stable = 0
+            while stable < len(new) and new[stable].end <= commit_before:
+                stable += 1
+            agreed = max(agreed, stable)
         committed = new[:agreed]  # the newer timing: it saw more audio
         self._unconfirmed = new[agreed:]
         self._comparable = may_commit
@@ -236,20 +323,12 @@ class LocalAgreement:
         return committed
 
 
-def _ends_with(word: TimedWord, chars: str) -> bool:
-    stripped = word.text.strip().rstrip(_CLOSING_CHARS)
-    return bool(stripped) and stripped[-1] in chars
-
-
-def _join_words(words: Sequence[TimedWord]) -> str:
-    # faster-whisper words carry their own leading spaces (none for Chinese or Japanese).
-    return " ".join("".join(word.text for word in words).split())
-
-
 class StreamingTranscriber:
     """Per-lecture streaming state over a shared `SpeechRecognizer`."""
 
-    _EMITTED_TAIL_WORDS = 16  # loop guard memory across captions
+    _EMITTED_TAIL_WORDS = 24  # loop guard memory across captions (3 copies of an 8-gram)
+    _COST_SMOOTHING = 0.3  # weight of the newest decode in the running cost estimates
+    _ACCURATE_RETRY_DECODES = 30  # greedy decodes before a too-slow accurate mode is tried again
 
     def __init__(
         self,
@@ -259,6 +338,8 @@ class StreamingTranscriber:
         vocabulary: Sequence[str] | str = (),
         config: StreamingConfig | None = None,
         speech_detector: SpeechDetector | None = None,
+        clock: Callable[[], float] = time.perf_counter,
+        meter: CapacityMeter | None = PROCESS_METER,
     ) -> None:
         self.engine = engine
         self.language = language
@@ -271,20 +352,31 @@ class StreamingTranscriber:
         self._speech_detector = (
             speech_detector if speech_detector is not None else SileroSpeechDetector(self.config)
         )
+        self._clock = clock
+        self._meter = meter
 
         self._incoming: list[FloatAudio] = []
+        self._incoming_samples = 0
         self._incoming_lock = threading.Lock()
         self._step_lock = threading.Lock()
 
         self._audio: FloatAudio = np.zeros(0, dtype=np.float32)
         self._buffer_start = 0  # stream sample index of self._audio[0]
         self._transcribed_until = 0  # stream sample where the last transcription's audio ended
+        self._silent_until = 0  # stream sample up to which the audio is known to hold no speech
         self._vad_checked_until = 0
         self._agreement = LocalAgreement()
         self._pending: list[TimedWord] = []  # committed, waiting for a sentence end
         self._emitted_tail: list[str] = []
         self._prompt_tail = ""
         self._last_end_ms = 0
+
+        self._mode = Mode.NORMAL
+        self._greedy_cost: float | None = None  # running estimates of a decode's wall time
+        self._accurate_cost: float | None = None
+        self._greedy_since_accurate = 0
+        self._dropped: list[tuple[TimedWord, str]] = []  # from the latest hypothesis
+        self._drops_counted_until = float("-inf")  # stream seconds
 
     # -- input ---------------------------------------------------------------------------------
 
@@ -293,10 +385,12 @@ class StreamingTranscriber:
         samples = np.asarray(chunk, dtype=np.float32).reshape(-1).copy()
         with self._incoming_lock:
             self._incoming.append(samples)
+            self._incoming_samples += samples.size
 
     def _drain_incoming(self) -> None:
         with self._incoming_lock:
             chunks, self._incoming = self._incoming, []
+            self._incoming_samples = 0
         if chunks:
             self._audio = np.concatenate([self._audio, *chunks])
 
@@ -314,8 +408,20 @@ class StreamingTranscriber:
     @property
     def stream_duration_s(self) -> float:
         with self._incoming_lock:
-            queued = sum(len(chunk) for chunk in self._incoming)
+            queued = self._incoming_samples
         return (self._buffer_end + queued) / SAMPLE_RATE
+
+    @property
+    def lag_s(self) -> float:
+        """Seconds of received audio that no transcription has covered yet and that is not
+        known to be silence: how far the captions are behind the speech. Any thread."""
+        handled = max(self._transcribed_until, self._silent_until)
+        return max(0.0, self.stream_duration_s - handled / SAMPLE_RATE)
+
+    @property
+    def mode(self) -> str:
+        """The load policy's current mode (`Mode`)."""
+        return self._mode
 
     @staticmethod
     def _samples(seconds: float) -> int:
@@ -337,7 +443,7 @@ class StreamingTranscriber:
             finals: list[FinalCaption] = []
             if self._buffer_end - self._vad_checked_until >= self._samples(self.config.vad_step_s):
                 finals = self._step()
-            return StreamUpdate(finals=finals, partial=self.partial)
+            return self._update(finals, self.partial)
 
     def finish(self) -> StreamUpdate:
         """End of stream: commit and return everything still pending; the partial becomes empty."""
@@ -346,59 +452,153 @@ class StreamingTranscriber:
             finals: list[FinalCaption] = []
             speech = self._speech_regions()
             hypothesis = None
+            cut = self._buffer_end
             if speech and self._has_untranscribed_speech(speech[-1][1]):
                 cut = min(self._buffer_end, speech[-1][1] + self._samples(self.config.speech_pad_s))
-                hypothesis = self._transcribe(until=cut)
-            finals += self._commit_everything(hypothesis)
+                hypothesis = self._transcribe(until=cut, final=True)
+            finals += self._commit_everything(hypothesis, heard_until=cut)
             self._drop_audio_before(self._buffer_end)
-            return StreamUpdate(finals=finals, partial="")
+            self._silent_until = self._buffer_end
+            return self._update(finals, "")
+
+    def _update(self, finals: list[FinalCaption], partial: str) -> StreamUpdate:
+        lag = self.lag_s
+        self.stats.lag_s = lag
+        self.stats.max_lag_s = max(self.stats.max_lag_s, lag)
+        self.stats.mode = self._mode
+        return StreamUpdate(finals=finals, partial=partial, lag_s=lag, mode=self._mode)
 
     @property
     def partial(self) -> str:
-        words = self._pending + self._agreement.unconfirmed
-        texts = [word.text for word in words]
-        mask = repetition_keep_mask(self._emitted_tail + texts)[len(self._emitted_tail) :]
-        text = _join_words([word for word, kept in zip(words, mask, strict=True) if kept])
+        words, _ = without_repetitions(
+            self._pending + self._agreement.unconfirmed, memory=self._emitted_tail
+        )
+        text = join_words(words)
         return "" if is_hallucination(text) else text
+
+    # -- the load policy -----------------------------------------------------------------------
+
+    def _choose_mode(self) -> str:
+        config = self.config
+        lag = self.lag_s
+        if lag > config.catch_up_lag_s:
+            return Mode.CATCH_UP
+        slow = self._greedy_cost is not None and self._greedy_cost > config.behind_decode_s
+        if lag > config.behind_lag_s or slow:
+            return Mode.BEHIND
+        if self._mode in (Mode.BEHIND, Mode.CATCH_UP) and lag > config.accurate_max_lag_s:
+            return Mode.BEHIND  # recover only once well within the threshold
+        if config.accurate_beam_size > 1 and lag <= config.accurate_max_lag_s:
+            expected = self._accurate_cost
+            if expected is None and self._greedy_cost is not None:
+                expected = 2.0 * self._greedy_cost  # until measured: beam 5 about doubles it
+            if expected is not None and expected <= config.accurate_busy_ratio * config.min_chunk_s:
+                return Mode.ACCURATE
+        return Mode.NORMAL
+
+    def _step_samples(self) -> int:
+        """New audio that triggers a re-decode in the middle of speech."""
+        config = self.config
+        if self._mode == Mode.CATCH_UP:
+            return self._samples(config.catch_up_buffer_s)
+        if self._mode == Mode.BEHIND:
+            cost = self._greedy_cost or 0.0
+            step = min(
+                max(config.min_chunk_s, config.behind_step_factor * cost), config.max_behind_step_s
+            )
+            return self._samples(step)
+        return self._samples(config.min_chunk_s)
+
+    def _max_buffer_samples(self) -> int:
+        if self._mode in (Mode.BEHIND, Mode.CATCH_UP):
+            return self._samples(min(self.config.max_buffer_s, self.config.behind_max_buffer_s))
+        return self._samples(self.config.max_buffer_s)
 
     # -- the policy ----------------------------------------------------------------------------
 
     def _step(self) -> list[FinalCaption]:
         config = self.config
         self._vad_checked_until = self._buffer_end
+        self._mode = self._choose_mode()
         speech = self._speech_regions()
         finals: list[FinalCaption] = []
 
         if not speech:
             # Silence: whatever was heard before it is complete; keep only a little pre-roll.
-            finals += self._commit_everything(hypothesis=None)
+            finals += self._commit_everything(hypothesis=None, heard_until=self._buffer_end)
             self._drop_audio_before(self._buffer_end - self._samples(config.pre_roll_s))
+            self._silent_until = self._buffer_end
             return finals
 
         if not self._pending and not self._agreement.unconfirmed:
             self._drop_audio_before(speech[0][0] - self._samples(config.pre_roll_s))
+            self._silent_until = max(self._silent_until, self._buffer_start)
 
         speech_end = speech[-1][1]
-        if self._buffer_end - speech_end >= self._samples(config.end_of_speech_s):
-            cut = min(self._buffer_end, speech_end + self._samples(config.speech_pad_s))
+        ended = self._buffer_end - speech_end >= self._samples(config.end_of_speech_s)
+        cut = min(self._buffer_end, speech_end + self._samples(config.speech_pad_s))
+        limit = self._buffer_start + self._max_buffer_samples()
+        if (
+            self._mode in (Mode.BEHIND, Mode.CATCH_UP)
+            and (cut if ended else self._buffer_end) > limit
+        ):
+            return finals + self._decode_oldest(until=limit)
+
+        if ended:
             hypothesis = None
             if self._has_untranscribed_speech(speech_end):
-                hypothesis = self._transcribe(until=cut)
-            finals += self._commit_everything(hypothesis)
+                hypothesis = self._transcribe(until=cut, final=True)
+            finals += self._commit_everything(hypothesis, heard_until=cut)
             self._drop_audio_before(cut)
+            self._silent_until = self._buffer_end  # what follows the speech end is silence
             return finals
 
-        if self._buffer_end - self._transcribed_until >= self._samples(config.min_chunk_s):
-            hypothesis = self._transcribe(until=self._buffer_end)
+        if self._buffer_end - self._transcribed_until >= self._step_samples():
+            hypothesis = self._transcribe(until=self._buffer_end, final=False)
             long_enough = len(self._audio) >= self._samples(config.min_agreement_audio_s)
-            self._pending += self._agreement.insert(hypothesis, may_commit=long_enough)
-            finals += self._emit_complete_captions()
-            if len(self._audio) > self._samples(config.max_buffer_s):
-                finals += self._commit_everything(hypothesis=None)
-                if len(self._audio) > self._samples(config.max_buffer_s):
-                    # Speech Whisper makes no words of (music, noise): do not keep it forever.
-                    self._drop_audio_before(self._buffer_end - self._samples(config.min_chunk_s))
+            stable_until = None
+            if self._mode in (Mode.BEHIND, Mode.CATCH_UP):
+                # No time to wait for a second hypothesis: words well inside the audio stand.
+                stable_until = self._buffer_end / SAMPLE_RATE - config.behind_stable_margin_s
+            self._pending += self._agreement.insert(
+                hypothesis, may_commit=long_enough, commit_before=stable_until
+            )
+            if self._mode == Mode.CATCH_UP:
+                finals += self._finalize(self._take_pending())
+            else:
+                finals += self._emit_complete_captions()
+            if len(self._audio) > self._max_buffer_samples():
+                finals += self._commit_everything(hypothesis=None, heard_until=self._buffer_end)
+                self._forget_wordless_audio()
         return finals
+
+    def _decode_oldest(self, *, until: int) -> list[FinalCaption]:
+        """Behind with more audio than one decode should take: decode only the oldest
+        `until - buffer start` samples and commit their words (all but the last
+        `behind_stable_margin_s`); the rest of the backlog waits for the next steps. Each
+        stretch is decoded once and nothing is skipped."""
+        start = self._buffer_start
+        hypothesis = self._transcribe(until=until, final=False)
+        stable_until = until / SAMPLE_RATE - self.config.behind_stable_margin_s
+        self._pending += self._agreement.insert(
+            hypothesis, may_commit=True, commit_before=stable_until
+        )
+        finals = self._finalize(self._take_pending())
+        self._count_drops_until(stable_until)
+        if self._buffer_start == start:  # no words in it: Whisper made nothing of that stretch
+            self._drop_audio_before(until - self._samples(self.config.min_chunk_s))
+        return finals
+
+    def _forget_wordless_audio(self) -> None:
+        """Speech Whisper made no words of (music, noise) is not kept forever: what the last
+        decode covered is dropped but its last `min_chunk_s`. Audio not yet decoded never is."""
+        decoded_until = min(self._buffer_end, self._transcribed_until)
+        if decoded_until - self._buffer_start > self._max_buffer_samples():
+            self._drop_audio_before(decoded_until - self._samples(self.config.min_chunk_s))
+
+    def _take_pending(self) -> list[TimedWord]:
+        words, self._pending = self._pending, []
+        return words
 
     def _has_untranscribed_speech(self, speech_end: int) -> bool:
         return speech_end - self._transcribed_until > self._samples(self.config.min_tail_s)
@@ -416,64 +616,99 @@ class StreamingTranscriber:
         prompt = " ".join(part for part in (self._vocabulary, self._prompt_tail) if part)
         return prompt or None
 
-    def _transcribe(self, *, until: int) -> list[TimedWord]:
+    def _transcribe(self, *, until: int, final: bool) -> list[TimedWord]:
+        """Decode the buffer up to stream sample `until`: beam search in the accurate mode (for
+        every decode: agreement needs comparable hypotheses), greedy otherwise."""
         audio = self._audio[: until - self._buffer_start]
-        started = time.perf_counter()
-        segments = self.engine.transcribe(audio, language=self.language, prompt=self._prompt())
-        if self._prompt_tail and is_prompt_echo(
-            " ".join(segment.text for segment in segments), self._prompt_tail
-        ):
-            # Whisper copied the last captions from its prompt rather than hearing the audio:
-            # listen again without a prompt (the vocabulary alone biases short buffers too).
-            segments = self.engine.transcribe(audio, language=self.language, prompt=None)
-        elapsed = time.perf_counter() - started
-        self.stats.audio_s += max(0, until - self._transcribed_until) / SAMPLE_RATE
-        self.stats.inference_s += elapsed
-        self.stats.last_inference_s = elapsed
-        self.stats.transcriptions += 1
+        accurate = self._mode == Mode.ACCURATE
+        beam_size = self.config.accurate_beam_size if accurate else 1
+        started = self._clock()
+        segments = self.engine.transcribe(
+            audio, language=self.language, prompt=self._prompt(), beam_size=beam_size
+        )
+        if self._echoes_prompt(segments):
+            # Whisper copied its prompt (the last captions, the vocabulary) rather than hearing
+            # the audio: listen again without one. (A vocabulary echo left after that is dropped
+            # by `clean_segments`; a sentence said again is kept: lecturers repeat themselves.)
+            segments = self.engine.transcribe(
+                audio, language=self.language, prompt=None, beam_size=beam_size
+            )
+        elapsed = self._clock() - started
+        new_audio_s = max(0, until - self._transcribed_until) / SAMPLE_RATE
+        self._record_cost(elapsed, new_audio_s, accurate=accurate)
         self._transcribed_until = until
-        return self._clean_hypothesis(segments, offset_s=self._buffer_start / SAMPLE_RATE)
+        cleaned = clean_segments(
+            segments,
+            offset_s=self._buffer_start / SAMPLE_RATE,
+            prompts=(self._vocabulary,),
+        )
+        self._dropped = cleaned.dropped
+        del final  # every decode is cleaned the same way; kept for readability at call sites
+        return cleaned.kept
 
-    @staticmethod
-    def _clean_hypothesis(
-        segments: Sequence[TranscribedSegment], *, offset_s: float
-    ) -> list[TimedWord]:
-        """Stream-timed words without hallucinated segments or repetition loops."""
-        words: list[TimedWord] = []
-        for segment in segments:
-            segment_words = [
-                TimedWord(
-                    start=offset_s + word.start,
-                    end=offset_s + max(word.end, word.start),
-                    text=collapse_repeated_characters(word.text),
-                )
-                for word in segment.words
-            ]
-            segment_words = [word for word in segment_words if word.text.strip()]
-            mask = repetition_keep_mask([word.text for word in segment_words])
-            segment_words = [word for word, kept in zip(segment_words, mask, strict=True) if kept]
-            if not segment_words or is_hallucination(_join_words(segment_words)):
-                continue
-            words += segment_words
-        mask = repetition_keep_mask([word.text for word in words])
-        return [word for word, kept in zip(words, mask, strict=True) if kept]
+    def _echoes_prompt(self, segments: Sequence[TranscribedSegment]) -> bool:
+        text = " ".join(segment.text for segment in segments)
+        return any(
+            is_prompt_echo(text, prompt)
+            for prompt in (self._prompt_tail, self._vocabulary)
+            if prompt
+        )
 
-    def _commit_everything(self, hypothesis: list[TimedWord] | None) -> list[FinalCaption]:
-        words = self._pending + self._agreement.commit_all(hypothesis)
-        self._pending = []
-        return self._finalize(words)
+    def _record_cost(self, elapsed: float, new_audio_s: float, *, accurate: bool) -> None:
+        stats = self.stats
+        stats.audio_s += new_audio_s
+        stats.inference_s += elapsed
+        stats.last_inference_s = elapsed
+        stats.transcriptions += 1
+        stats.decodes_by_mode[self._mode] += 1
+        weight = self._COST_SMOOTHING
+        if accurate:
+            previous = self._accurate_cost
+            self._accurate_cost = (
+                elapsed if previous is None else (1 - weight) * previous + weight * elapsed
+            )
+            self._greedy_since_accurate = 0
+        else:
+            previous = self._greedy_cost
+            self._greedy_cost = (
+                elapsed if previous is None else (1 - weight) * previous + weight * elapsed
+            )
+            self._greedy_since_accurate += 1
+            if self._greedy_since_accurate >= self._ACCURATE_RETRY_DECODES:
+                self._accurate_cost = None  # the machine may be quieter now: measure again
+        if self._meter is not None:
+            self._meter.record(seconds=elapsed, audio_s=new_audio_s)
+
+    def _count_drops_until(self, seconds: float) -> None:
+        """Count what the filters dropped from the latest hypothesis before `seconds` (stream
+        time): that audio is now final, so its dropped words will never be shown."""
+        reasons: Counter[str] = Counter(
+            reason
+            for word, reason in self._dropped
+            if self._drops_counted_until <= word.start < seconds
+        )
+        self.stats.count_dropped(reasons)
+        self._drops_counted_until = max(self._drops_counted_until, seconds)
+
+    def _commit_everything(
+        self, hypothesis: list[TimedWord] | None, *, heard_until: int
+    ) -> list[FinalCaption]:
+        words = self._take_pending() + self._agreement.commit_all(hypothesis)
+        finals = self._finalize(words)
+        self._count_drops_until(heard_until / SAMPLE_RATE)
+        return finals
 
     def _emit_complete_captions(self) -> list[FinalCaption]:
         """Turn committed words up to the last sentence end into captions."""
         last_end = max(
-            (i for i, word in enumerate(self._pending) if _ends_with(word, SENTENCE_END_CHARS)),
+            (i for i, word in enumerate(self._pending) if ends_with(word, SENTENCE_END_CHARS)),
             default=-1,
         )
         if last_end < 0 and self._pending:
             span = self._pending[-1].end - self._pending[0].start
             if span >= self.config.max_final_s:
                 clause_ends = [
-                    i for i, word in enumerate(self._pending) if _ends_with(word, CLAUSE_END_CHARS)
+                    i for i, word in enumerate(self._pending) if ends_with(word, CLAUSE_END_CHARS)
                 ]
                 last_end = clause_ends[-1] if clause_ends else len(self._pending) - 1
         if last_end < 0:
@@ -489,10 +724,11 @@ class StreamingTranscriber:
         sentence: list[TimedWord] = []
         for word in words:
             sentence.append(word)
-            if _ends_with(word, SENTENCE_END_CHARS):
+            if ends_with(word, SENTENCE_END_CHARS):
                 captions += self._make_caption(sentence)
                 sentence = []
         captions += self._make_caption(sentence)
+        self._count_drops_until(words[-1].end)
         # Their audio is done with; the next transcription starts after the last word, but not
         # after a word already heard (committed or not) that follows it.
         later_starts = [
@@ -519,11 +755,13 @@ class StreamingTranscriber:
         return low + int(np.argmin(energy)) * frame + frame // 2
 
     def _make_caption(self, words: list[TimedWord]) -> list[FinalCaption]:
-        texts = [word.text for word in words]
-        mask = repetition_keep_mask(self._emitted_tail + texts)[len(self._emitted_tail) :]
-        kept = [word for word, keep in zip(words, mask, strict=True) if keep]
-        text = _join_words(kept)
-        if not text or is_hallucination(text):
+        kept, looped = without_repetitions(words, memory=self._emitted_tail)
+        self.stats.count_dropped(Counter({DROP_REPETITION: len(looped)}))
+        text = join_words(kept)
+        if not text:
+            return []
+        if is_hallucination(text):
+            self.stats.count_dropped(Counter({DROP_HALLUCINATION: len(kept)}))
             return []
         start_ms = max(round(kept[0].start * 1000), self._last_end_ms)
         end_ms = max(round(kept[-1].end * 1000), start_ms)

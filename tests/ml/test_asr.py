@@ -198,3 +198,14 @@ def test_english_with_a_20_s_encoder_window(engine: WhisperEngine, english_speec
     print(f"\nEnglish, 20 s encoder window: WER {wer:.3f}")
     assert wer < 0.15
     assert words[-1].end <= english_speech.duration_s + 0.1  # times stay on the audio's clock
+
+
+def test_accurate_decodes_use_beam_search_within_the_same_token_budget() -> None:
+    model = RecordingModel()
+    engine = WhisperEngine(model)
+    engine.transcribe(np.zeros(4 * 16000, np.float32), language="en", prompt=None, beam_size=5)
+    options = model.kwargs
+    assert options["beam_size"] == 5
+    assert options["temperature"] == 0.0  # still no fallback
+    # A loop is cut at twice what speech needs: 12 tokens a second (+24), not Whisper's 448.
+    assert options["max_new_tokens"] == engine.token_budget(4.0) == 12 * 4 + 24

@@ -119,3 +119,85 @@ def test_a_sentence_copied_from_the_prompt_is_an_echo() -> None:
     assert not is_prompt_echo("Regression.", prompt)
     assert not is_prompt_echo("We will start with logistic classification today.", prompt)
     assert not is_prompt_echo("오늘 수업을 시작하겠습니다.", "")
+
+
+# -- issue 13: the table, Whisper's signals, number loops, vocabulary echoes ----------------------
+
+from dataclasses import dataclass  # noqa: E402
+
+from ml.caption_filters import (  # noqa: E402
+    HALLUCINATION_LINES,
+    hallucinated_ends,
+    unreliable_reason,
+)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "이 영상은",
+        "시청해 주셔서 감사합니다.",
+        "구독과 좋아요 부탁드립니다!",
+        "MBC 뉴스 김철수입니다.",
+        "자막 제공: 배달의 민족",
+        "Thanks for watching!",
+        "Subtitles by the Amara.org community",
+        "Thank you for listening.",
+        "다음 영상에서 만나요",
+    ],
+)
+def test_every_listed_line_is_a_hallucination(line: str) -> None:
+    assert is_hallucination(line)
+
+
+def test_the_table_names_a_language_for_every_line() -> None:
+    assert {language for language, _, _ in HALLUCINATION_LINES} == {"ko", "en"}
+    assert {where for _, where, _ in HALLUCINATION_LINES} <= {"anywhere", "end", "whole"}
+
+
+def test_listed_lines_are_cut_from_the_ends_of_a_sentence_but_not_real_words() -> None:
+    def kept(text: str) -> str:
+        words = text.split()
+        start, end = hallucinated_ends(words)
+        return " ".join(words[start:end])
+
+    assert kept("영상에서 영상을 이 영상은") == "영상에서 영상을"
+    assert kept("시청해 주셔서 감사합니다. 오늘은") == "오늘은"
+    assert kept("I will see you") == "I will see you"  # "you" alone only as a whole caption
+    assert kept("이 영상은 세포 분열을 보여줍니다") == "이 영상은 세포 분열을 보여줍니다"
+
+
+@dataclass
+class Signals:
+    text: str = " 이 두 화의 소식, 이 두 화의 소식, 두 화의 소식, 이 두 화의 소식, 이 두 화의 소식."
+    compression_ratio: float = 1.3
+    avg_logprob: float = -0.4
+    no_speech_prob: float = 0.1
+
+
+def test_whisper_signals_reject_repetitive_silent_and_guessed_decodes() -> None:
+    assert unreliable_reason(Signals()) is None
+    assert unreliable_reason(Signals(compression_ratio=3.8)) == "repetitive"
+    # The window repeats itself, but not this segment of it: kept.
+    assert (
+        unreliable_reason(Signals(text=" 오늘은 법률안을 배웁니다.", compression_ratio=3.8)) is None
+    )
+    assert unreliable_reason(Signals(no_speech_prob=0.9, avg_logprob=-1.8)) == "no_speech"
+    assert unreliable_reason(Signals(avg_logprob=-2.7)) == "guess"
+    # espeak's Korean: low confidence with real words in it is kept.
+    assert unreliable_reason(Signals(no_speech_prob=0.84, avg_logprob=-1.42)) is None
+
+
+def test_number_loops_are_cut_but_real_numbers_stay() -> None:
+    assert has_repetition_loop("1.0.0.0.0.1.0.0.0.2.0.0.0.3")
+    assert has_repetition_loop("5.4.5.6.7.6.9.")
+    assert has_repetition_loop("1 2 3 4 5 6 7")
+    assert not has_repetition_loop("version 1.2.3 on 192.168.0.1")
+    assert not has_repetition_loop("in 2024 we had 3 of 5 and 7")
+
+
+def test_the_vocabulary_prompt_is_an_echo_but_one_term_said_alone_is_not() -> None:
+    vocabulary = "인공지능, 선형 회귀, 경사 하강법, 학습률"
+    assert is_prompt_echo("인공지능, 선형 회귀, 경사 하강법", vocabulary)
+    assert is_prompt_echo("법률안에 관한 강의입니다", "법률안에 관한 강의입니다")
+    assert not is_prompt_echo("Linear regression.", "gradient descent, linear regression")

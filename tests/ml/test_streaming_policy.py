@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 
+from hearus_testkit.scripted import Script, ScriptedEngine, energy_detector, words
 from ml.asr import SAMPLE_RATE, FloatAudio, TranscribedSegment, TranscribedWord
 from ml.caption_filters import has_repetition_loop
 from ml.streaming import (
@@ -21,81 +22,7 @@ from ml.streaming import (
     TimedWord,
 )
 
-Word = tuple[float, float, str]  # stream seconds
-Script = list[list[Word]]  # segments of words
 CHUNK_S = 0.1
-
-
-def words(text: str, *, start: float, step: float = 0.4, length: float = 0.3) -> list[Word]:
-    return [
-        (start + i * step, start + i * step + length, f" {token}")
-        for i, token in enumerate(text.split())
-    ]
-
-
-@dataclass
-class Call:
-    offset_s: float
-    duration_s: float
-    language: str
-    prompt: str | None
-
-
-class ScriptedEngine:
-    def __init__(self, script: Script | Callable[[int], Script]) -> None:
-        self.script = script
-        self.calls: list[Call] = []
-        self.transcriber: StreamingTranscriber | None = None
-
-    def transcribe(
-        self, audio: FloatAudio, *, language: str, prompt: str | None
-    ) -> list[TranscribedSegment]:
-        assert self.transcriber is not None
-        offset = self.transcriber.buffer_start_s
-        duration = len(audio) / SAMPLE_RATE
-        script = self.script(len(self.calls)) if callable(self.script) else self.script
-        self.calls.append(Call(offset, duration, language, prompt))
-        segments = []
-        for segment in script:
-            heard = [w for w in segment if w[0] >= offset - 0.05 and w[1] <= offset + duration]
-            if heard:
-                segments.append(
-                    TranscribedSegment(
-                        start=heard[0][0] - offset,
-                        end=heard[-1][1] - offset,
-                        text="".join(w[2] for w in heard),
-                        words=tuple(
-                            TranscribedWord(s - offset, e - offset, text, 0.9)
-                            for s, e, text in heard
-                        ),
-                        no_speech_prob=0.1,
-                        avg_logprob=-0.2,
-                    )
-                )
-        return segments
-
-
-def energy_detector(audio: FloatAudio, end_of_speech_s: float = 0.6) -> list[tuple[int, int]]:
-    """Speech wherever the signal is loud; a region closes after `end_of_speech_s` of quiet."""
-    frame = 160
-    loud = [bool(np.abs(audio[i : i + frame]).max() > 0.01) for i in range(0, len(audio), frame)]
-    regions: list[tuple[int, int]] = []
-    start: int | None = None
-    quiet = 0
-    gap = round(end_of_speech_s * SAMPLE_RATE / frame)
-    for index, is_loud in enumerate(loud):
-        if is_loud:
-            if start is None:
-                start = index
-            quiet = 0
-        elif start is not None:
-            quiet += 1
-            if quiet >= gap:
-                regions.append((start * frame, (index - quiet + 1) * frame))
-                start, quiet = None, 0
-    if start is not None:
-        regions.append((start * frame, len(audio)))
-    return regions
 
 
 def make_transcriber(
@@ -364,9 +291,9 @@ class PromptCopyingEngine(ScriptedEngine):
     ECHO = "Hello world this is a test."
 
     def transcribe(
-        self, audio: FloatAudio, *, language: str, prompt: str | None
+        self, audio: FloatAudio, *, language: str, prompt: str | None, beam_size: int = 1
     ) -> list[TranscribedSegment]:
-        heard = super().transcribe(audio, language=language, prompt=prompt)
+        heard = super().transcribe(audio, language=language, prompt=prompt, beam_size=beam_size)
         if prompt is None or self.ECHO not in prompt:
             return heard
         echo = tuple(

@@ -29,3 +29,8 @@ def remove_message(seq: int, merged_into: int) -> Message:
 
 def partial_message(text: str) -> Message:
     return {"type": "partial", "text": text}
+
+
+def delay_message(seconds: int) -> Message:
+    """Captions are `seconds` behind the speech (0: caught up again)."""
+    return {"type": "delay", "seconds": seconds}

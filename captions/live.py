@@ -8,6 +8,7 @@ loop, and in a background task so that receiving audio never waits for inference
 import asyncio
 import logging
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 
 from channels.db import database_sync_to_async
@@ -18,6 +19,35 @@ from ml.audio import pcm16_to_float32
 from ml.streaming import FinalCaption, StreamingTranscriber, StreamUpdate
 
 logger = logging.getLogger(__name__)
+
+
+# Viewers and the broadcaster are told when captions fall this far behind the speech, and told
+# again when they are back under DELAY_CLEAR_S (hysteresis: no flicker around one number).
+DELAY_NOTICE_S = 3.0
+DELAY_CLEAR_S = 1.5
+
+
+class DelayNotice:
+    """When to tell everyone how late the captions are: returns the seconds to announce (0 to
+    clear the notice) or None when nothing changed worth saying."""
+
+    def __init__(self) -> None:
+        self.shown = 0  # seconds announced; 0 while no notice is up
+
+    def update(self, lag_s: float) -> int | None:
+        if self.shown == 0:
+            if lag_s <= DELAY_NOTICE_S:
+                return None
+            self.shown = max(1, round(lag_s))
+            return self.shown
+        if lag_s < DELAY_CLEAR_S:
+            self.shown = 0
+            return 0
+        seconds = max(1, round(lag_s))
+        if abs(seconds - self.shown) < 2:  # only changes a reader would care about
+            return None
+        self.shown = seconds
+        return seconds
 
 
 class LiveSession:
@@ -41,6 +71,8 @@ class LiveSession:
         self._closed = False
         self._arrivals = metrics.AudioArrivals()  # for the caption-latency metric
         self._rtf = metrics.RealTimeFactor()
+        self._delay = DelayNotice()
+        self._dropped = Counter[str]()
         self._counted = True
         metrics.LIVE_LECTURES.inc()
         self._worker = asyncio.create_task(self._transcribe_continuously())
@@ -70,11 +102,23 @@ class LiveSession:
     async def _publish(self, update: StreamUpdate) -> None:
         stats = self.transcriber.stats
         self._rtf.update(audio_s=stats.audio_s, inference_s=stats.inference_s)
+        self._count_dropped(stats.dropped_by_reason)
+        metrics.CAPTION_LAG.observe(update.lag_s)
         for caption in update.finals:
             await self._store_final(caption)
         if update.partial != self._last_partial:
             self._last_partial = update.partial
             await services.partial_publish(lecture_id=self.lecture_id, text=update.partial)
+        seconds = self._delay.update(update.lag_s)
+        if seconds is not None:
+            await services.delay_publish(lecture_id=self.lecture_id, seconds=seconds)
+
+    def _count_dropped(self, by_reason: Counter[str]) -> None:
+        for reason, total in by_reason.items():
+            new = total - self._dropped[reason]
+            if new > 0:
+                metrics.DROPPED_WORDS.labels(reason=reason).inc(new)
+                self._dropped[reason] = total
 
     async def _store_final(self, caption: FinalCaption) -> None:
         started = time.perf_counter()

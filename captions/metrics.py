@@ -6,7 +6,7 @@ import time
 from bisect import bisect_left
 from collections.abc import Callable
 
-from prometheus_client import Gauge, Histogram
+from prometheus_client import Counter, Gauge, Histogram
 
 LIVE_LECTURES = Gauge(
     "hearus_live_lectures",
@@ -23,6 +23,18 @@ CAPTION_LATENCY = Histogram(
     "From the moment the last audio of a final caption reached the server to the caption being "
     "stored and published to viewers.",
     buckets=(0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 8.0, 12.0, 20.0, 30.0),
+)
+CAPTION_LAG = Histogram(
+    "hearus_caption_lag_seconds",
+    "Speech received but not yet captioned, seconds, one observation per live transcription "
+    "step (viewers are told above DELAY_NOTICE_S).",
+    buckets=(0.5, 1.0, 2.0, 3.0, 5.0, 7.5, 10.0, 15.0, 30.0, 60.0),
+)
+DROPPED_WORDS = Counter(
+    "hearus_caption_dropped_words",
+    "Words the recogniser produced that were not shown: hallucinations, loops, prompt echoes "
+    "(ml.caption_filters), by reason.",
+    ["reason"],
 )
 ASR_REAL_TIME_FACTOR = Histogram(
     "hearus_asr_real_time_factor",

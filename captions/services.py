@@ -37,6 +37,10 @@ PARTIAL_TTL_S = 120  # a partial older than this belongs to a broadcaster that v
 transcript_changed = Signal()
 
 
+def _delay_key(lecture_id: int) -> str:
+    return f"hearus:lecture:{lecture_id}:delay"
+
+
 def _partial_key(lecture_id: int) -> str:
     return f"hearus:lecture:{lecture_id}:partial"
 
@@ -314,6 +318,26 @@ async def partial_publish(*, lecture_id: int, text: str) -> None:
     await events.publish_async(lecture_id, caption_events.partial_message(text))
 
 
+async def delay_publish(*, lecture_id: int, seconds: int) -> None:
+    """Tell everyone on the lecture that captions are `seconds` behind (0: caught up); kept for
+    late joiners like the partial."""
+    try:
+        await sync_to_async(cache.set, thread_sensitive=False)(
+            _delay_key(lecture_id), seconds, PARTIAL_TTL_S
+        )
+    except Exception:
+        logger.warning("delay not cached", extra={"lecture_id": lecture_id})
+    await events.publish_async(lecture_id, caption_events.delay_message(seconds))
+
+
+def delay_get(lecture_id: int) -> int:
+    try:
+        value = cache.get(_delay_key(lecture_id), 0)
+    except Exception:
+        return 0
+    return value if isinstance(value, int) else 0
+
+
 def partial_get(lecture_id: int) -> str:
     try:
         value = cache.get(_partial_key(lecture_id), "")
@@ -350,6 +374,7 @@ def snapshot(*, lecture: Lecture, after_seq: int) -> dict[str, Any]:
         "lecture": {"id": lecture.pk, "title": lecture.title, "status": lecture.status},
         "finals": finals,
         "partial": partial_get(lecture.pk) if lecture.is_live else "",
+        "delay_s": delay_get(lecture.pk) if lecture.is_live else 0,
         "keywords": current_keywords(lecture),
     }
 

@@ -47,6 +47,7 @@ def lecture_broadcast(request: HttpRequest, lecture_id: int) -> HttpResponse:
             "replaced": _("Taken over by another window"),
         },
         "microphoneError": _("The microphone could not be opened"),
+        "delayed": _("Captions are delayed by %(seconds)s s: the server is busy."),
         "microphone": _("Microphone %(n)s"),
         "pressStart": _(
             "The lecture is live. Press “Start broadcasting” to turn your microphone on."
@@ -86,6 +87,7 @@ def lecture_live(request: HttpRequest, lecture_id: int) -> HttpResponse:
         "refused": _("You cannot watch this lecture."),
         "notLive": _("This lecture is not live. Captions appear when it starts."),
         "saveFailed": _("Your settings could not be saved."),
+        "delayed": _("Captions are delayed by %(seconds)s s."),
     }
     return render(
         request,

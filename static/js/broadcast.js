@@ -14,6 +14,7 @@
   const hintEl = document.getElementById("broadcast-hint");
   const micSelect = document.getElementById("mic-select");
   const viewerCount = document.getElementById("viewer-count");
+  const delayEl = document.getElementById("caption-delay");
 
   const MAX_BUFFERED_FRAMES = 100; // 10 s of 100 ms frames: the server's burst allowance
   const FINAL_CLOSES = { 4000: "ended", 4001: "refused", 4003: "refused", 4004: "refused",
@@ -109,6 +110,11 @@
       }
       case "remove": // merged into the caption before it
         document.getElementById(`own-caption-${message.seq}`)?.remove();
+        break;
+      case "delay": // the server is behind the speech (0: caught up again)
+        delayEl.hidden = !(message.seconds > 0);
+        delayEl.textContent = delayEl.hidden
+          ? "" : text.delayed.replace("%(seconds)s", message.seconds);
         break;
       case "error":
         showError(message.reason);

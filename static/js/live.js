@@ -12,6 +12,7 @@
   const jumpButton = document.getElementById("jump-latest");
   const form = document.getElementById("caption-settings");
   const settingsError = document.getElementById("settings-error");
+  const delayEl = document.getElementById("caption-delay");
 
   const REFUSED = new Set([4001, 4003, 4004]);
   config.popout = document.body.classList.contains("popout");
@@ -137,13 +138,24 @@
     finalsEl.appendChild(item);
   }
 
+  // "Captions are delayed by N s": the server says when it falls behind the speech, and when
+  // it has caught up again (0).
+  function showDelay(seconds) {
+    delayEl.hidden = !(seconds > 0) || ended;
+    delayEl.textContent = delayEl.hidden ? "" : text.delayed.replace("%(seconds)s", seconds);
+  }
+
   function handle(message) {
     switch (message.type) {
+      case "delay":
+        showDelay(message.seconds);
+        return;
       case "snapshot":
         message.finals.forEach(addFinal);
         if (message.keywords) setKeywords(message.keywords);
         partialEl.textContent = message.partial || "";
         ended = !["live", "scheduled"].includes(message.lecture.status);
+        showDelay(message.delay_s || 0);
         setState(ended ? "ended" : message.lecture.status === "live" ? "live" : "notLive");
         break;
       case "final":
@@ -167,7 +179,7 @@
         return;
       case "status":
         ended = !["live", "scheduled"].includes(message.status);
-        if (ended) partialEl.textContent = "";
+        if (ended) { partialEl.textContent = ""; showDelay(0); }
         setState(ended ? "ended" : message.status === "live" ? "live" : "notLive");
         break;
       default:

@@ -11,7 +11,7 @@ from urllib.parse import parse_qs
 from channels.db import database_sync_to_async
 from django.utils import timezone
 
-from captions import drain, metrics, services
+from captions import capacity, drain, metrics, services
 from captions.engine import get_engine
 from captions.live import LiveSession
 from captions.protocol import (
@@ -211,6 +211,10 @@ class BroadcastConsumer(LectureSocket):
 
     async def _start_session(self, message: StartMessage) -> None:
         engine = await run_in_asr_thread(get_engine)
+        if await run_in_asr_thread(capacity.refuses, self.lecture_id, engine):
+            raise ProtocolError(
+                CloseCode.AT_CAPACITY, "this server is at capacity: reconnect in a moment"
+            )
         started_at = self.lecture.started_at or timezone.now()
         offset_ms = max(0, int((timezone.now() - started_at).total_seconds() * 1000))
         self.session = LiveSession(

@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable, Sequence
 
 from channels.db import database_sync_to_async
 
-from captions import metrics, services
+from captions import capacity, metrics, services
 from ml.asr import SpeechRecognizer, run_in_asr_thread
 from ml.audio import pcm16_to_float32
 from ml.streaming import FinalCaption, StreamingTranscriber, StreamUpdate
@@ -75,6 +75,7 @@ class LiveSession:
         self._dropped = Counter[str]()
         self._counted = True
         metrics.LIVE_LECTURES.inc()
+        capacity.session_started(lecture_id)
         self._worker = asyncio.create_task(self._transcribe_continuously())
 
     def feed(self, pcm16: bytes) -> None:
@@ -152,6 +153,7 @@ class LiveSession:
         if self._counted:
             self._counted = False
             metrics.LIVE_LECTURES.dec()
+            capacity.session_ended(self.lecture_id)
 
     @property
     def real_time_factor(self) -> float:

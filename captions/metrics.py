@@ -13,6 +13,12 @@ LIVE_LECTURES = Gauge(
     "Lectures being transcribed right now (an open broadcast session with its ASR).",
     multiprocess_mode="livesum",
 )
+LIVE_CAPACITY = Gauge(
+    "hearus_live_capacity_lectures",
+    "Live lectures this process takes before refusing a new broadcast with 4503 (LIVE_CAPACITY, "
+    "or measured from its decode cost).",
+    multiprocess_mode="livesum",
+)
 CONNECTED_VIEWERS = Gauge(
     "hearus_connected_viewers",
     "Viewers connected to a lecture's caption socket.",

@@ -49,6 +49,7 @@ class CloseCode(IntEnum):
     FRAME_TOO_LARGE = 4413  # a message over the size limits
     TOO_FAST = 4429  # audio faster than real time beyond the burst, or a message flood
     SERVER_ERROR = 4500  # the server failed; captions committed so far are kept
+    AT_CAPACITY = 4503  # this server carries all the lectures it can: reconnect (another may)
 
 
 class ProtocolError(Exception):

@@ -12,6 +12,8 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from captions import capacity
+
 logger = logging.getLogger(__name__)
 CHANNEL_LAYER_TIMEOUT_S = 2.0
 
@@ -75,4 +77,8 @@ def readyz(request: HttpRequest) -> JsonResponse:
     else:
         state, code = "ok", 200
     degraded = [name for name, passed in checks.items() if not passed]
-    return JsonResponse({"status": state, "checks": checks, "degraded": degraded}, status=code)
+    # What this process carries and takes (a new broadcast beyond it is refused with 4503).
+    live = {"lectures": capacity.lectures_carried(), "capacity": capacity.known_capacity()}
+    return JsonResponse(
+        {"status": state, "checks": checks, "degraded": degraded, "live": live}, status=code
+    )

@@ -100,6 +100,9 @@ def server_environment(database_url: str, redis_url: str | None) -> dict[str, st
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "LOG_FORMAT": "plain",
         "PYTHONUNBUFFERED": "1",
+        # The benchmark loads one process with N lectures to find where latency breaks: the
+        # server must not refuse the extra ones (captions.capacity).
+        "LIVE_CAPACITY": os.environ.get("LIVE_CAPACITY", "1000"),
     }
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     if redis_url:

@@ -255,6 +255,10 @@ WHISPER_DEVICE: str = env("WHISPER_DEVICE", default="cpu")
 WHISPER_COMPUTE_TYPE: str = env("WHISPER_COMPUTE_TYPE", default="int8")
 # Live transcription: the shortest encoder window in seconds (audio + 2 s of padding, at least
 # this). 30 is Whisper's stock window; less is faster on a CPU, less accurate (docs/benchmarks.md).
+# Live lectures one process takes before refusing a new broadcast with 4503 (the page retries;
+# in a cluster another pod takes it). 0: measured from this process's decode cost
+# (captions.capacity); at least one lecture is always taken.
+LIVE_CAPACITY = env.int("LIVE_CAPACITY", default=0)
 WHISPER_LIVE_ENCODER_WINDOW_S: float = env.float("WHISPER_LIVE_ENCODER_WINDOW_S", default=30.0)
 if not 1.0 <= WHISPER_LIVE_ENCODER_WINDOW_S <= 30.0:
     raise ImproperlyConfigured("WHISPER_LIVE_ENCODER_WINDOW_S must be between 1 and 30 seconds")

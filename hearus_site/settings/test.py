@@ -41,3 +41,7 @@ EAGER_TASKS_IN_BACKGROUND = env.bool("EAGER_TASKS_IN_BACKGROUND", default=False)
 # busy machine can take longer than the layers' default 60 s message expiry.
 _layer: dict[str, Any] = CHANNEL_LAYERS["default"]  # noqa: F405
 _layer["CONFIG"] = {**_layer.get("CONFIG", {}), "expiry": 600}
+
+# Tests run several lectures in one process at once; the capacity refusal has its own test, which
+# sets LIVE_CAPACITY for its server.
+LIVE_CAPACITY = env.int("LIVE_CAPACITY", default=1000)  # noqa: F405

@@ -29,6 +29,7 @@ from django.db.models.fields.files import FileField
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from captions import capacity
 from captions.engine import get_engine
 from captions.models import TranscriptSegment
 from classroom import notes
@@ -52,7 +53,8 @@ TIME_BUDGET_PER_AUDIO_S = 0.75
 
 class Progress(TypedDict):
     """Where a recording's transcription stands. `stage`: queued, decoding, transcribing,
-    storing or notes; `percent` of the audio transcribed; seconds of audio done / in all."""
+    waiting (for a live lecture on the same server, embedded setup), storing or notes;
+    `percent` of the audio transcribed; seconds of audio done / in all."""
 
     stage: str
     percent: int
@@ -166,6 +168,30 @@ def transcribe(lecture_id: int, recording_name: str | None = None) -> str:
         return _transcribe_recording(lecture_id, recording_name)
 
 
+# In the embedded setup (tasks in the web process) a recording is transcribed by the model the
+# live lectures use, one decode at a time: it waits between chunks of this length while a live
+# lecture is being transcribed here, so live captions never queue behind a recording.
+EMBEDDED_CHUNK_S = 30.0
+YIELD_POLL_S = 1.0
+
+
+def _shares_live_model() -> bool:
+    return bool(settings.CELERY_TASK_ALWAYS_EAGER)
+
+
+def yield_to_live_lectures(lecture_id: int, done_s: float, all_s: float) -> float:
+    """Wait while this process transcribes a live lecture (embedded setup only); returns the
+    seconds waited. The progress says why the recording pauses."""
+    if not _shares_live_model() or capacity.lectures_carried() == 0:
+        return 0.0
+    started = time.monotonic()
+    percent = int(100 * done_s / all_s) if all_s else 0
+    progress_set(lecture_id, "waiting", percent, done_s=done_s, total_s=all_s)
+    while capacity.lectures_carried() > 0:
+        time.sleep(YIELD_POLL_S)
+    return time.monotonic() - started
+
+
 def _transcribe_recording(lecture_id: int, recording_name: str | None) -> str:
     lecture = Lecture.objects.select_related("course").filter(pk=lecture_id).first()
     if lecture is None:
@@ -190,8 +216,12 @@ def _transcribe_recording(lecture_id: int, recording_name: str | None) -> str:
         ) from error
     total_s = audio.size / SAMPLE_RATE
     budget_s = TIME_BUDGET_BASE_S + TIME_BUDGET_PER_AUDIO_S * total_s
+    waited_s = 0.0
 
     def chunk_done(done_s: float, all_s: float) -> None:
+        nonlocal waited_s
+        if done_s < all_s:
+            waited_s += yield_to_live_lectures(lecture_id, done_s, all_s)
         # The heartbeat the recovery sweep reads (classroom.recovery): this worker is alive.
         Lecture.objects.filter(pk=lecture_id, status=Lecture.Status.PROCESSING).update(
             status_changed_at=timezone.now()
@@ -203,7 +233,7 @@ def _transcribe_recording(lecture_id: int, recording_name: str | None) -> str:
             done_s=done_s,
             total_s=all_s,
         )
-        if done_s < all_s and time.monotonic() - started > budget_s:
+        if done_s < all_s and time.monotonic() - started - waited_s > budget_s:
             raise RecordingError(
                 _(
                     "Transcribing took longer than its time budget (%(budget)s for %(length)s "
@@ -217,7 +247,10 @@ def _transcribe_recording(lecture_id: int, recording_name: str | None) -> str:
         get_engine(),
         audio,
         language=lecture.course.language,
-        chunk_s=settings.RECORDING_CHUNK_S,
+        # Embedded, the recording shares the live lectures' model: short chunks let it yield.
+        chunk_s=min(settings.RECORDING_CHUNK_S, EMBEDDED_CHUNK_S)
+        if _shares_live_model()
+        else settings.RECORDING_CHUNK_S,
         on_chunk=chunk_done,
     )
     del audio

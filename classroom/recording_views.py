@@ -87,6 +87,7 @@ def _progress_strings() -> dict[str, str]:
         "transcribing": _("Transcribing…"),
         # Python %-format; recording.js fills it in the same way.
         "transcribing_detail": _("Transcribing: %(done)s of %(total)s (%(percent)s%%)"),
+        "waiting": _("Paused while a live lecture is being captioned on this server…"),
         "storing": _("Saving the captions…"),
         "notes": _("Captions saved. Computing keywords and summary…"),
         "ready": _("Done: the transcript is ready."),

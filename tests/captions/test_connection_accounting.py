@@ -3,6 +3,7 @@ consumer cancelled mid-admission as Daphne does to one that is slow to go), the 
 the lecture group's members return to the truth."""
 
 import asyncio
+from collections.abc import Awaitable, Callable
 
 import pytest
 from channels.db import database_sync_to_async
@@ -19,6 +20,27 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def viewers_gauge() -> float:
     return REGISTRY.get_sample_value("hearus_connected_viewers") or 0.0
+
+
+async def settled_gauge() -> float:
+    """The gauge once it stops moving (sockets of earlier tests may still be going)."""
+    value = viewers_gauge()
+    for _ in range(50):
+        await asyncio.sleep(0.1)
+        if viewers_gauge() == value:
+            return value
+        value = viewers_gauge()
+    return value
+
+
+async def eventually(check: Callable[[], Awaitable[bool]], timeout_s: float = 10.0) -> bool:
+    """A consumer's release runs as its own task once cancelled: give it a moment."""
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    while not await check():
+        if asyncio.get_running_loop().time() > deadline:
+            return False
+        await asyncio.sleep(0.1)
+    return True
 
 
 async def group_members(lecture_id: int) -> int:
@@ -38,7 +60,7 @@ def make_live(lecture: Lecture) -> None:
 
 async def test_viewers_that_come_and_go_any_way_leave_no_trace(world: World) -> None:
     await database_sync_to_async(make_live)(world.lecture)
-    before = viewers_gauge()
+    before = await settled_gauge()
     lecture_id = world.lecture.pk
 
     opened = await asyncio.gather(
@@ -46,7 +68,7 @@ async def test_viewers_that_come_and_go_any_way_leave_no_trace(world: World) -> 
     )
     for socket in opened:
         assert (await socket.receive())["type"] == "snapshot"
-    assert viewers_gauge() == before + 60
+    assert await eventually(lambda: _equals(viewers_gauge(), before + 60)), viewers_gauge()
     assert await group_members(lecture_id) == 60
 
     closed, dropped = opened[:30], opened[30:]
@@ -58,13 +80,21 @@ async def test_viewers_that_come_and_go_any_way_leave_no_trace(world: World) -> 
     await asyncio.gather(
         *(asyncio.wait([s.communicator.future], timeout=10) for s in dropped if s.communicator)
     )
-    assert viewers_gauge() == before
-    assert await group_members(lecture_id) == 0
+    assert await eventually(lambda: _equals(viewers_gauge(), before)), viewers_gauge()
+    assert await eventually(lambda: _members_are(lecture_id, 0))
+
+
+async def _equals(value: float, expected: float) -> bool:
+    return value == expected
+
+
+async def _members_are(lecture_id: int, expected: int) -> bool:
+    return await group_members(lecture_id) == expected
 
 
 async def test_a_viewer_cancelled_during_admission_is_not_counted(world: World) -> None:
     await database_sync_to_async(make_live)(world.lecture)
-    before = viewers_gauge()
+    before = await settled_gauge()
     for attempt in range(20):
         socket = Socket(viewer_path(world.lecture.pk), world.student)
         task = asyncio.ensure_future(socket.open())
@@ -75,5 +105,5 @@ async def test_a_viewer_cancelled_during_admission_is_not_counted(world: World) 
         await asyncio.gather(task, return_exceptions=True)
         if socket.communicator is not None:
             await asyncio.wait([socket.communicator.future], timeout=10)
-    assert viewers_gauge() == before
-    assert await group_members(world.lecture.pk) == 0
+    assert await eventually(lambda: _equals(viewers_gauge(), before)), viewers_gauge()
+    assert await eventually(lambda: _members_are(world.lecture.pk, 0))

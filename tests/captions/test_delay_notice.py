@@ -74,6 +74,6 @@ async def test_a_lecture_that_falls_behind_says_so_and_then_says_it_caught_up(
         if event["message"]["type"] == "delay":
             delays.append(event["message"]["seconds"])
     assert delays, "no delay notice although every decode took 2.5 s longer"
-    assert delays[0] > DELAY_NOTICE_S
+    assert delays[0] >= round(DELAY_NOTICE_S)  # announced once the lag passed 3 s
     assert delays[-1] == 0  # cleared once caught up
     assert await world.lecture.segments.acount() > 1

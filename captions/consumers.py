@@ -93,7 +93,7 @@ class CaptionConsumer(LectureSocket):
         if seq > self.last_seq + 1:
             # The channel layer lost a message (Redis pub/sub is at-most-once): the captions in
             # between are stored, so read them rather than leave a hole in the viewer's text.
-            missing = await database_sync_to_async(services.finals_between)(
+            missing = await database_sync_to_async(services.finals_after)(
                 lecture_id=self.lecture_id, after_seq=self.last_seq, before_seq=seq
             )
             for message in missing:

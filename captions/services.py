@@ -305,58 +305,54 @@ def segment_merge(*, lecture_id: int, seq: int, by: User) -> TranscriptSegment:
     return first
 
 
+async def _remember(key: str, value: object) -> None:
+    """Keep `value` for late joiners; the cache is Redis, and a late joiner missing one value
+    (replaced within seconds anyway) is no reason to fail the live path."""
+    try:
+        await sync_to_async(cache.set, thread_sensitive=False)(key, value, PARTIAL_TTL_S)
+    except Exception:
+        logger.warning("not cached: %s", key)
+
+
+def _remembered(key: str, default: object) -> object:
+    try:
+        return cache.get(key, default)
+    except Exception:
+        return default
+
+
 async def partial_publish(*, lecture_id: int, text: str) -> None:
     """The words heard but not yet final: kept for late joiners, sent to those watching.
     Partials change every second or so and never touch the database, so they stay on the
     event loop, off Django's single sync thread."""
-    try:
-        await sync_to_async(cache.set, thread_sensitive=False)(
-            _partial_key(lecture_id), text, PARTIAL_TTL_S
-        )
-    except Exception:  # the cache is Redis: a late joiner then misses one partial, no more
-        logger.warning("partial not cached", extra={"lecture_id": lecture_id})
+    await _remember(_partial_key(lecture_id), text)
     await events.publish_async(lecture_id, caption_events.partial_message(text))
 
 
 async def delay_publish(*, lecture_id: int, seconds: int) -> None:
     """Tell everyone on the lecture that captions are `seconds` behind (0: caught up); kept for
     late joiners like the partial."""
-    try:
-        await sync_to_async(cache.set, thread_sensitive=False)(
-            _delay_key(lecture_id), seconds, PARTIAL_TTL_S
-        )
-    except Exception:
-        logger.warning("delay not cached", extra={"lecture_id": lecture_id})
+    await _remember(_delay_key(lecture_id), seconds)
     await events.publish_async(lecture_id, caption_events.delay_message(seconds))
 
 
 def delay_get(lecture_id: int) -> int:
-    try:
-        value = cache.get(_delay_key(lecture_id), 0)
-    except Exception:
-        return 0
+    value = _remembered(_delay_key(lecture_id), 0)
     return value if isinstance(value, int) else 0
 
 
 def partial_get(lecture_id: int) -> str:
-    try:
-        value = cache.get(_partial_key(lecture_id), "")
-    except Exception:
-        return ""
+    value = _remembered(_partial_key(lecture_id), "")
     return value if isinstance(value, str) else ""
 
 
-def finals_between(*, lecture_id: int, after_seq: int, before_seq: int) -> list[dict[str, Any]]:
-    """The stored captions with after_seq < seq < before_seq, as `final` messages."""
-    segments = TranscriptSegment.objects.filter(
-        lecture_id=lecture_id, seq__gt=after_seq, seq__lt=before_seq
-    ).order_by("seq")
-    return [caption_events.final_message(segment) for segment in segments]
-
-
-def finals_after(*, lecture_id: int, after_seq: int) -> list[dict[str, Any]]:
-    """Every stored caption after `after_seq`, as `final` messages."""
+def finals_after(
+    *, lecture_id: int, after_seq: int, before_seq: int | None = None
+) -> list[dict[str, Any]]:
+    """The stored captions with after_seq < seq (< before_seq, if given), as `final` messages."""
     segments = TranscriptSegment.objects.filter(lecture_id=lecture_id, seq__gt=after_seq)
+    if before_seq is not None:
+        segments = segments.filter(seq__lt=before_seq)
     return [caption_events.final_message(segment) for segment in segments.order_by("seq")]
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from celery import Task, shared_task
@@ -281,8 +282,13 @@ def _stuck_in_processing(lecture: Lecture) -> bool:
         return False
     if lecture.status_changed_at is None:
         return True
-    limit = float(settings.NOTES_TIME_LIMIT_S + settings.NOTES_GRACE_S)
-    return (timezone.now() - lecture.status_changed_at).total_seconds() > limit
+    return timezone.now() - lecture.status_changed_at > notes_stalled_after()
+
+
+def notes_stalled_after() -> timedelta:
+    """Computing notes longer than this (the hard time limit and a grace) means their worker
+    died: the recovery sweep queues them again and the instructor may."""
+    return timedelta(seconds=settings.NOTES_TIME_LIMIT_S + settings.NOTES_GRACE_S)
 
 
 # -- when notes are computed ---------------------------------------------------------------------

@@ -32,10 +32,6 @@ from lectures.models import Lecture
 logger = logging.getLogger(__name__)
 
 
-def notes_stalled_after() -> timedelta:
-    return timedelta(seconds=settings.NOTES_TIME_LIMIT_S + settings.NOTES_GRACE_S)
-
-
 def is_stuck(lecture: Lecture) -> bool:
     """Whether the lecture's background work should have ended (or reported) by now."""
     if lecture.status_changed_at is None:
@@ -47,7 +43,7 @@ def is_stuck(lecture: Lecture) -> bool:
         return False
     if _transcribing(lecture):
         return age > timedelta(seconds=settings.RECORDING_STALL_S)
-    return age > notes_stalled_after()
+    return age > notes.notes_stalled_after()
 
 
 def _transcribing(lecture: Lecture) -> bool:

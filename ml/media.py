@@ -12,7 +12,7 @@ present (cover art does not count) and `audio/...` otherwise.
 """
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
@@ -323,3 +323,39 @@ def probe_media(path: Path) -> tuple[bool, float | None]:
             if stream.duration is not None and stream.time_base is not None:
                 duration = float(stream.duration * stream.time_base)
         return has_audio, duration
+
+
+# -- writing the kept audio ------------------------------------------------------------------------
+
+# Speech at 24 kbit/s Opus is ~11 MB an hour, and transparent enough for a student replaying a
+# sentence (FLAC would be ~60 MB an hour for no audible gain on a lecture microphone).
+KEPT_AUDIO_BITRATE = 24_000
+KEPT_AUDIO_CONTENT_TYPE = "audio/ogg"
+
+
+def encode_speech(pcm16_chunks: Iterable[bytes], path: Path) -> float:
+    """Write 16 kHz mono PCM16 chunks as Ogg Opus at `path`; returns the seconds written.
+
+    Opus runs at 48 kHz inside, so PyAV resamples; chunks may be any whole number of samples."""
+    samples = 0
+    with av.open(str(path), mode="w", format="ogg") as container:
+        stream = container.add_stream("libopus", rate=48_000, layout="mono")
+        stream.bit_rate = KEPT_AUDIO_BITRATE
+        resampler = av.AudioResampler(format="s16", layout="mono", rate=48_000)
+        for chunk in pcm16_chunks:
+            if len(chunk) % 2:
+                raise ValueError("PCM16 data must have an even number of bytes")
+            if not chunk:
+                continue
+            frame = av.AudioFrame.from_ndarray(
+                np.frombuffer(chunk, dtype="<i2").reshape(1, -1), format="s16", layout="mono"
+            )
+            frame.sample_rate = SAMPLE_RATE
+            frame.pts = samples
+            samples += len(chunk) // 2
+            for resampled in resampler.resample(frame):
+                container.mux(stream.encode(resampled))
+        for resampled in resampler.resample(None):
+            container.mux(stream.encode(resampled))
+        container.mux(stream.encode(None))
+    return samples / SAMPLE_RATE

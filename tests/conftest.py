@@ -4,11 +4,13 @@ A test that needs a system tool which is not installed (espeak-ng, Chromium, Jav
 `hearus_testkit.tools.MissingTool`) is skipped, or fails where HEARUS_REQUIRE_TOOLS=1 (CI)."""
 
 import os
+import shutil
 from collections.abc import Generator
 from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
+from django.conf import settings
 from django.test import Client
 from django.utils import timezone
 
@@ -33,6 +35,13 @@ def pytest_runtest_makereport(
         report.outcome = "skipped"
         report.longrepr = (os.fspath(path), (line or 0) + 1, f"Skipped: {call.excinfo.value}")
     return report
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _lecture_audio_folder() -> Generator[None, None, None]:
+    """The run's own folder of lecture audio (test settings), removed after the run."""
+    yield
+    shutil.rmtree(settings.LECTURE_AUDIO_ROOT, ignore_errors=True)
 
 
 def make_user(username: str, *, role: str = User.Role.STUDENT, staff: bool = False) -> User:

@@ -130,6 +130,13 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# A lecture's audio as it arrives (journal) and after (one Ogg Opus file): lectures/audio.py.
+# On the media volume, which every process that broadcasts, plays or transcribes must share.
+LECTURE_AUDIO_ROOT = env.path(
+    "LECTURE_AUDIO_ROOT", default=str(Path(str(MEDIA_ROOT)) / "lecture-audio")
+)
+# Days a lecture's audio is kept after the lecture ended (0: for as long as the lecture exists).
+LECTURE_AUDIO_RETENTION_DAYS = env.int("LECTURE_AUDIO_RETENTION_DAYS", default=0)
 
 # Redis is both the channel layer and the Celery broker; without it, everything stays in-process.
 REDIS_URL: str = env("REDIS_URL", default="")

@@ -18,6 +18,14 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 
+# Each test run keeps lecture audio in a folder of its own (tests/conftest.py removes it); a Daphne
+# server or worker started by a test inherits it through the environment.
+LECTURE_AUDIO_ROOT = env.path(  # noqa: F405
+    "LECTURE_AUDIO_ROOT",
+    default=str(BASE_DIR / "var" / f"test-audio-{os.getpid()}"),  # noqa: F405
+)
+os.environ.setdefault("LECTURE_AUDIO_ROOT", str(LECTURE_AUDIO_ROOT))
+
 # The Daphne and browser tests serve the product from a second process, which must open the
 # same test database: on SQLite that means a file, not memory.
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405

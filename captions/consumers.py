@@ -265,11 +265,8 @@ class BroadcastConsumer(LectureSocket):
             position_ms = message.position_ms
         first_sample = journal.ms_to_sample(position_ms)
         self.skip_bytes = max(0, journal_end - first_sample) * journal.BYTES_PER_SAMPLE
-        await self.send(
-            text_data=viewer_message("started", language=message.language, offset_ms=position_ms)
-        )
         # Audio a dead session left uncaptioned comes first, so captions stay in time order;
-        # the page's frames wait in the socket meanwhile.
+        # the page keeps its audio until `started`.
         try:
             await unheard.caption_unheard_async(self.lecture_id, engine)
         except Exception:  # never keeps the instructor off the air: the lecture's end retries
@@ -291,6 +288,9 @@ class BroadcastConsumer(LectureSocket):
             journal=writer,
         )
         drain.register(self)
+        await self.send(
+            text_data=viewer_message("started", language=message.language, offset_ms=position_ms)
+        )
 
     async def _transcription_failed(self, error: BaseException) -> None:
         self.session = None  # the failed session cannot be finished; what it stored is kept

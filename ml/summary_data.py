@@ -388,13 +388,20 @@ def label_counts(documents: Sequence[SummaryDocument]) -> tuple[int, float]:
 # --- spoken Korean -------------------------------------------------------------------------------
 
 SPOKEN_REFERENCES = Path(__file__).resolve().parent / "data" / "spoken_references.json"
+# Five PyCon Korea talks (CC BY 4.0) kept in the repository with their references.
+PYCONKR_DIR = Path(__file__).resolve().parent / "data" / "pyconkr"
 
 
-def load_spoken(folder: Path) -> list[SummaryDocument]:
-    """The spoken talks of `SPOKEN_REFERENCES` found in `folder` (by file name, or under their
+def load_pyconkr() -> list[SummaryDocument]:
+    """The spoken Korean set shipped with Hearus (`ml/data/pyconkr`, see its README)."""
+    return load_spoken(PYCONKR_DIR, PYCONKR_DIR / "references.json")
+
+
+def load_spoken(folder: Path, references: Path = SPOKEN_REFERENCES) -> list[SummaryDocument]:
+    """The spoken talks of `references` found in `folder` (by file name, or under their
     repository path), split into sentences as the notes split captions, with their reference."""
 
-    data = json.loads(SPOKEN_REFERENCES.read_text(encoding="utf-8"))
+    data = json.loads(Path(references).read_text(encoding="utf-8"))
     documents: list[SummaryDocument] = []
     missing: list[str] = []
     for talk in data["talks"]:

@@ -54,6 +54,7 @@ from ml.summary_data import (
     load_aclsum,
     load_aihub,
     load_kobill,
+    load_pyconkr,
     load_sadedegel,
     load_spoken,
 )
@@ -387,17 +388,22 @@ def evaluate_methods(
 def load_evaluation_data(
     name: str, cache_dir: Path, spoken_dir: Path | None = None
 ) -> list[SummaryDocument]:
-    """Test documents with references: "kobill" (Korean bills), "spoken" (real spoken Korean,
-    from `spoken_dir`) or "aclsum-test" (English)."""
+    """Test documents with references: "kobill" (Korean bills), "pyconkr" (real spoken Korean
+    shipped in `ml/data/pyconkr`), "spoken" (the Dharma talks, from `spoken_dir`) or
+    "aclsum-test" (English)."""
     if name == "kobill":
         return load_kobill()
     if name == "spoken":
         if spoken_dir is None:
             raise DataUnavailable("--data spoken needs --spoken-dir (see docs/summarizer-model.md)")
         return load_spoken(spoken_dir)
+    if name == "pyconkr":
+        return load_pyconkr()
     if name == "aclsum-test":
         return load_aclsum("test", Path(cache_dir) / "wheels")
-    raise ValueError(f"unknown evaluation data {name!r}: choose kobill, spoken or aclsum-test")
+    raise ValueError(
+        f"unknown evaluation data {name!r}: choose kobill, pyconkr, spoken or aclsum-test"
+    )
 
 
 def _cell(value: float, interval: tuple[float, float]) -> str:

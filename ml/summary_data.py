@@ -424,3 +424,27 @@ def load_spoken(folder: Path, references: Path = SPOKEN_REFERENCES) -> list[Summ
             "its folder, or a folder holding the files"
         )
     return documents
+
+
+# --- written Korean, development only -------------------------------------------------------------
+
+
+def load_scinews(folder: Path) -> list[SummaryDocument]:
+    """sci-news-sum-kr-50 (github.com/theeluwin/sci-news-sum-kr-50: 50 Naver IT/science news
+    articles, the sentences two people tagged as the summary) from a local copy of its `data/`
+    folder. Its README asks for non-commercial experiments only and the articles belong to
+    their publishers, so it is never committed: a development set for tuning, not a test."""
+    paths = sorted(Path(folder).glob("*.json"))
+    if not paths:
+        paths = sorted((Path(folder) / "data").glob("*.json"))
+    if not paths:
+        raise DataUnavailable(f"no sci-news-sum-kr-50 json files in {folder}")
+    documents: list[SummaryDocument] = []
+    for path in paths:
+        record = json.loads(path.read_text(encoding="utf-8"))
+        sentences = tuple(" ".join(s.split()) for s in record["sentences"])
+        chosen = set(record["summaries"])
+        labels = tuple(1.0 if i in chosen else 0.0 for i in range(len(sentences)))
+        reference = "\n".join(sentences[i] for i in sorted(chosen))
+        documents.append(SummaryDocument(path.stem, "scinews", "ko", sentences, labels, reference))
+    return documents

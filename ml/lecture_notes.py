@@ -10,7 +10,8 @@ and `manage.py summarize` / `manage.py keywords`.
    cosines all sit between about 0.7 and 1, centred ones spread over [-1, 1].
 3. **Sections** (`find_sections`): TextTiling over the vectors. At each gap between sentences,
    the cosine of the mean vector of the sentences before and after it, a window of a quarter of
-   an average section (`TILE` 6 to `MAX_TILE` 20 sentences); a gap's depth is how far that
+   an average section (`TILE` 6 to `MAX_TILE` 20 sentences), smoothed over +-`SMOOTH` gaps as
+   TextTiling does; a gap's depth is how far that
    similarity falls below the highest similarity on either side; a pause in speech before the
    gap adds `PAUSE_BONUS` x min(pause / 10 s, 1). The deepest gaps become boundaries, at least
    a third of the average section (and `MIN_SECTION_SENTENCES`) apart, as many as
@@ -18,7 +19,9 @@ and `manage.py summarize` / `manage.py keywords`.
    11), within [1, 15].
 4. **Scores** (`sentence_scores`): the mean of two z-scores: centrality (a sentence's centred
    cosine to the centroid of its section) and topic (the summed keyness, `ml.keywords.keyness`,
-   of the distinct terms it names, over sqrt(terms + 1)). Sentences too short to stand alone
+   of the distinct terms it names, over sqrt(terms + 1)). A text without times (a written
+   document) adds `LEAD_WEIGHT_WRITTEN` times a position prior (`position_prior`, z-scored
+   -ln(1 + position)); speech adds none. Sentences too short to stand alone
    (fewer than `MIN_SUMMARY_CHARS` characters or fewer than two terms) are not candidates.
 5. **Selection** (`select_summary`): the whole-lecture summary gives each section's best
    sentence a place first (sections by length, longest first, while places remain), then fills
@@ -75,6 +78,7 @@ __all__ = [
 TILE = 6
 MAX_TILE = 20
 PAUSE_BONUS = 0.15
+SMOOTH = 2  # gap similarities averaged over +-2 gaps before depths are taken
 MIN_SECTION_SENTENCES = 8
 MINUTES_PER_SECTION = 8.0
 SENTENCES_PER_MINUTE = 14.0  # plain text without times: ~1,200 sentences in 90 minutes
@@ -83,6 +87,12 @@ MIN_SUMMARY_CHARS = 15
 DUPLICATE_TERMS = 0.5
 DUPLICATE_COSINE = 0.8
 QA_GAP_MS = 30_000
+# Weight of the position prior for a text without times (a written document), learned on a
+# development set of written Korean (sci-news-sum-kr-50, 50 news articles with tagged summary
+# sentences; `bench/tune_lead_prior.py`), never on the test sets: every weight above 0 lowered
+# ROUGE there, so it is 0. Speech (captions with times) never gets one: a talk opens with
+# greetings, not with its point.
+LEAD_WEIGHT_WRITTEN = 0.0
 MIN_SUMMARY = 3
 MAX_SUMMARY = 15
 
@@ -163,6 +173,7 @@ def find_sections(
         right = cumulative[min(n, gap + tile)] - cumulative[gap]
         denominator = float(np.linalg.norm(left) * np.linalg.norm(right)) or 1.0
         similarity[gap] = float(left @ right) / denominator
+    similarity[1:] = smoothed(similarity[1:], SMOOTH)
     depth = np.zeros(n, dtype=np.float64)
     for gap in range(1, n):
         left_peak = similarity[max(1, gap - 3 * tile) : gap + 1].max()
@@ -181,6 +192,17 @@ def find_sections(
             boundaries.append(gap)
     edges = [0, *sorted(boundaries), n]
     return list(itertools_pairwise(edges))
+
+
+def smoothed(values: npt.NDArray[np.float64], width: int) -> npt.NDArray[np.float64]:
+    """Moving average over +-`width` neighbours (edges repeated), as TextTiling smooths its gap
+    scores: one noisy gap (a digression, a recognition error) no longer makes a valley."""
+    if width <= 0 or len(values) == 0:
+        return values
+    padded = np.pad(values, width, mode="edge")
+    kernel = np.full(2 * width + 1, 1.0 / (2 * width + 1))
+    result: npt.NDArray[np.float64] = np.convolve(padded, kernel, mode="valid")
+    return result
 
 
 def itertools_pairwise(values: Sequence[int]) -> list[tuple[int, int]]:
@@ -206,13 +228,20 @@ def candidates(sentences: Sequence[str], terms: Sequence[Sequence[str]]) -> list
     ]
 
 
+def position_prior(n: int) -> npt.NDArray[np.float64]:
+    """-ln(1 + position): the lead bias of written documents, z-scored (module doc, step 4)."""
+    return _z(-np.log1p(np.arange(n, dtype=np.float64)))
+
+
 def sentence_scores(
     vectors: FloatArray,
     terms: Sequence[Sequence[str]],
     weights: dict[str, float],
     sections: Sequence[tuple[int, int]],
+    lead_weight: float = 0.0,
 ) -> npt.NDArray[np.float64]:
-    """Mean of the z-scores of centrality in the section and topic weight (module doc, step 4)."""
+    """Mean of the z-scores of centrality in the section and topic weight, plus `lead_weight`
+    times the position prior (module doc, step 4)."""
     n = len(vectors)
     centrality = np.zeros(n, dtype=np.float64)
     for start, end in sections:
@@ -227,6 +256,8 @@ def sentence_scores(
         dtype=np.float64,
     )
     scores: npt.NDArray[np.float64] = (_z(centrality) + _z(topic)) / 2.0
+    if lead_weight:
+        scores = scores + lead_weight * position_prior(n)
     return scores
 
 
@@ -447,9 +478,11 @@ def summarize_sentences(
     encode: Encode | None = None,
     *,
     analyzer: str | Analyzer = "kiwi",
+    lead_weight: float | None = None,
 ) -> list[SummaryLine]:
     """The summary of a text already split into sentences (evaluation on kobill): the same
-    steps 2-6 on sentences without times."""
+    steps 2-6 on sentences without times (so a written text: `LEAD_WEIGHT_WRITTEN` unless
+    `lead_weight` says otherwise)."""
     engine = get_analyzer(analyzer) if isinstance(analyzer, str) else analyzer
     sentences = [
         NoteSentence(text, (Span(i, 0, len(text)),), 0, 0, 0, is_question(text))
@@ -458,7 +491,9 @@ def summarize_sentences(
     if not sentences:
         return []
     mentions = lecture_mentions(list(enumerate(texts)), engine)
-    return notes_from_sentences(sentences, mentions, encode, max_summary=n).summary
+    return notes_from_sentences(
+        sentences, mentions, encode, max_summary=n, lead_weight=lead_weight
+    ).summary
 
 
 def notes_from_sentences(
@@ -469,8 +504,11 @@ def notes_from_sentences(
     top_keywords: int = 10,
     documents: DocumentFrequencies | None = None,
     max_summary: int | None = None,
+    lead_weight: float | None = None,
 ) -> LectureNotes:
-    """Steps 2-6 of the module doc on sentences and the nouns found in their captions."""
+    """Steps 2-6 of the module doc on sentences and the nouns found in their captions. The
+    position prior (`lead_weight`) defaults to `LEAD_WEIGHT_WRITTEN` for sentences without
+    times and to 0 for speech."""
     sentences = list(sentences)
     keywords = rank_keywords(mentions, top=top_keywords, documents=documents)
     counts = _count(m.term for sentence in mentions for m in sentence)
@@ -485,7 +523,9 @@ def notes_from_sentences(
     ranges = find_sections(
         vectors, [s.pause_ms for s in sentences], section_count(len(sentences), minutes)
     )
-    scores = sentence_scores(vectors, terms, weights, ranges)
+    if lead_weight is None:
+        lead_weight = 0.0 if timed else LEAD_WEIGHT_WRITTEN
+    scores = sentence_scores(vectors, terms, weights, ranges, lead_weight)
     eligible = candidates([s.text for s in sentences], terms)
     if not any(eligible):  # nothing stands alone: take what there is
         eligible = [bool(s.text.strip()) for s in sentences]

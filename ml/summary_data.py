@@ -388,13 +388,20 @@ def label_counts(documents: Sequence[SummaryDocument]) -> tuple[int, float]:
 # --- spoken Korean -------------------------------------------------------------------------------
 
 SPOKEN_REFERENCES = Path(__file__).resolve().parent / "data" / "spoken_references.json"
+# Five PyCon Korea talks (CC BY 4.0) kept in the repository with their references.
+PYCONKR_DIR = Path(__file__).resolve().parent / "data" / "pyconkr"
 
 
-def load_spoken(folder: Path) -> list[SummaryDocument]:
-    """The spoken talks of `SPOKEN_REFERENCES` found in `folder` (by file name, or under their
+def load_pyconkr() -> list[SummaryDocument]:
+    """The spoken Korean set shipped with Hearus (`ml/data/pyconkr`, see its README)."""
+    return load_spoken(PYCONKR_DIR, PYCONKR_DIR / "references.json")
+
+
+def load_spoken(folder: Path, references: Path = SPOKEN_REFERENCES) -> list[SummaryDocument]:
+    """The spoken talks of `references` found in `folder` (by file name, or under their
     repository path), split into sentences as the notes split captions, with their reference."""
 
-    data = json.loads(SPOKEN_REFERENCES.read_text(encoding="utf-8"))
+    data = json.loads(Path(references).read_text(encoding="utf-8"))
     documents: list[SummaryDocument] = []
     missing: list[str] = []
     for talk in data["talks"]:
@@ -416,4 +423,28 @@ def load_spoken(folder: Path) -> list[SummaryDocument]:
             f"{data['source']['repository']} (commit {data['source']['commit'][:10]}) and pass "
             "its folder, or a folder holding the files"
         )
+    return documents
+
+
+# --- written Korean, development only -------------------------------------------------------------
+
+
+def load_scinews(folder: Path) -> list[SummaryDocument]:
+    """sci-news-sum-kr-50 (github.com/theeluwin/sci-news-sum-kr-50: 50 Naver IT/science news
+    articles, the sentences two people tagged as the summary) from a local copy of its `data/`
+    folder. Its README asks for non-commercial experiments only and the articles belong to
+    their publishers, so it is never committed: a development set for tuning, not a test."""
+    paths = sorted(Path(folder).glob("*.json"))
+    if not paths:
+        paths = sorted((Path(folder) / "data").glob("*.json"))
+    if not paths:
+        raise DataUnavailable(f"no sci-news-sum-kr-50 json files in {folder}")
+    documents: list[SummaryDocument] = []
+    for path in paths:
+        record = json.loads(path.read_text(encoding="utf-8"))
+        sentences = tuple(" ".join(s.split()) for s in record["sentences"])
+        chosen = set(record["summaries"])
+        labels = tuple(1.0 if i in chosen else 0.0 for i in range(len(sentences)))
+        reference = "\n".join(sentences[i] for i in sorted(chosen))
+        documents.append(SummaryDocument(path.stem, "scinews", "ko", sentences, labels, reference))
     return documents

@@ -54,6 +54,7 @@ from ml.summary_data import (
     load_aclsum,
     load_aihub,
     load_kobill,
+    load_pyconkr,
     load_sadedegel,
     load_spoken,
 )
@@ -265,10 +266,13 @@ class EvaluationRow:
     # Paired with LEAD-k: the share of bootstrap resamples in which this method's mean ROUGE-L
     # is above LEAD's (0.5 = a tie; >= 0.975: better at the 95% level).
     beats_lead: float = 0.0
+    # The same, paired with textrankr (the established Korean extractive baseline).
+    beats_textrankr: float = 0.0
 
 
 Method = Callable[[SummaryDocument, FloatArray, int], list[SummarySentence]]
 BOOTSTRAP_SAMPLES = 2000
+TEXTRANKR = "textrankr 1.1 (Kiwi morphemes)"
 
 
 def head_method(head: SummaryHead) -> Method:
@@ -335,7 +339,7 @@ def evaluate_methods(
     methods: dict[str, Method] = {
         f"LEAD-{k}": lambda doc, _v, n: lead_summary(doc.sentences, n),
         "TextRank (e5 cosine)": lambda doc, v, n: textrank_summary(doc.sentences, n, v),
-        "textrankr 1.1 (Kiwi morphemes)": textrankr_method,
+        TEXTRANKR: textrankr_method,
         "notes: terms (default)": notes_method(False),
         "notes: e5 vectors": notes_method(True),
     }
@@ -363,11 +367,13 @@ def evaluate_methods(
                 )
             )
         per_method[name] = np.asarray(scores, dtype=np.float64) * 100
-    lead = per_method[f"LEAD-{k}"][:, 2]
+    lead = per_method[f"LEAD-{k}"][:, 2][samples].mean(axis=1)
+    textrankr = per_method[TEXTRANKR][:, 2][samples].mean(axis=1)
     rows: list[EvaluationRow] = []
     for name, table in per_method.items():
         mean = table.mean(axis=0)
-        wins = (table[:, 2][samples].mean(axis=1) > lead[samples].mean(axis=1)).mean()
+        resampled = table[:, 2][samples].mean(axis=1)
+        wins = (resampled > lead).mean()
         rows.append(
             EvaluationRow(
                 name,
@@ -379,6 +385,7 @@ def evaluate_methods(
                 bootstrap_interval(table[:, 1], rng, samples),
                 bootstrap_interval(table[:, 2], rng, samples),
                 float(wins),
+                float((resampled > textrankr).mean()),
             )
         )
     return rows
@@ -387,17 +394,22 @@ def evaluate_methods(
 def load_evaluation_data(
     name: str, cache_dir: Path, spoken_dir: Path | None = None
 ) -> list[SummaryDocument]:
-    """Test documents with references: "kobill" (Korean bills), "spoken" (real spoken Korean,
-    from `spoken_dir`) or "aclsum-test" (English)."""
+    """Test documents with references: "kobill" (Korean bills), "pyconkr" (real spoken Korean
+    shipped in `ml/data/pyconkr`), "spoken" (the Dharma talks, from `spoken_dir`) or
+    "aclsum-test" (English)."""
     if name == "kobill":
         return load_kobill()
     if name == "spoken":
         if spoken_dir is None:
             raise DataUnavailable("--data spoken needs --spoken-dir (see docs/summarizer-model.md)")
         return load_spoken(spoken_dir)
+    if name == "pyconkr":
+        return load_pyconkr()
     if name == "aclsum-test":
         return load_aclsum("test", Path(cache_dir) / "wheels")
-    raise ValueError(f"unknown evaluation data {name!r}: choose kobill, spoken or aclsum-test")
+    raise ValueError(
+        f"unknown evaluation data {name!r}: choose kobill, pyconkr, spoken or aclsum-test"
+    )
 
 
 def _cell(value: float, interval: tuple[float, float]) -> str:
@@ -406,12 +418,12 @@ def _cell(value: float, interval: tuple[float, float]) -> str:
 
 def markdown_table(rows: Sequence[EvaluationRow]) -> str:
     lines = [
-        "| Method | ROUGE-1 | ROUGE-2 | ROUGE-L | P(R-L > LEAD) |",
-        "|---|---:|---:|---:|---:|",
+        "| Method | ROUGE-1 | ROUGE-2 | ROUGE-L | P(R-L > LEAD) | P(R-L > textrankr) |",
+        "|---|---:|---:|---:|---:|---:|",
     ]
     lines += [
         f"| {r.method} | {_cell(r.rouge1, r.rouge1_ci)} | {_cell(r.rouge2, r.rouge2_ci)} | "
-        f"{_cell(r.rougeL, r.rougeL_ci)} | {r.beats_lead:.2f} |"
+        f"{_cell(r.rougeL, r.rougeL_ci)} | {r.beats_lead:.2f} | {r.beats_textrankr:.2f} |"
         for r in rows
     ]
     return "\n".join(lines)
@@ -419,11 +431,13 @@ def markdown_table(rows: Sequence[EvaluationRow]) -> str:
 
 def text_table(rows: Sequence[EvaluationRow]) -> str:
     width = max(len("method"), *(len(r.method) for r in rows))
-    lines = [f"{'method':<{width}}  {'R-1':>18}  {'R-2':>18}  {'R-L':>18}  {'>LEAD':>5}"]
+    lines = [
+        f"{'method':<{width}}  {'R-1':>18}  {'R-2':>18}  {'R-L':>18}  {'>LEAD':>5}  {'>TR':>5}"
+    ]
     lines += [
         f"{r.method:<{width}}  {_cell(r.rouge1, r.rouge1_ci):>18}  "
         f"{_cell(r.rouge2, r.rouge2_ci):>18}  {_cell(r.rougeL, r.rougeL_ci):>18}  "
-        f"{r.beats_lead:5.2f}"
+        f"{r.beats_lead:5.2f}  {r.beats_textrankr:5.2f}"
         for r in rows
     ]
     return "\n".join(lines)

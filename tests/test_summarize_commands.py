@@ -144,7 +144,9 @@ def test_evaluate_summarizer_prints_one_table_on_kobill() -> None:
     output = run("evaluate_summarizer", "--markdown")
     lines = output.splitlines()
     assert lines[0].startswith("kobill: 10 documents, 3 sentences per summary")
-    assert lines[1] == "| Method | ROUGE-1 | ROUGE-2 | ROUGE-L | P(R-L > LEAD) |"
+    assert lines[1] == (
+        "| Method | ROUGE-1 | ROUGE-2 | ROUGE-L | P(R-L > LEAD) | P(R-L > textrankr) |"
+    )
     rows = {line.split("|")[1].strip(): line for line in lines[3:]}
     assert list(rows) == [
         "LEAD-3",

@@ -1,4 +1,4 @@
-"""`manage.py evaluate_summarizer [--data kobill|spoken|aclsum-test] [--spoken-dir DIR]
+"""`manage.py evaluate_summarizer [--data kobill|pyconkr|spoken|aclsum-test] [--spoken-dir DIR]
 [--sentences 3] [--markdown]`: ROUGE-1/2/L (F1 on Kiwi morphemes, mean with a 95% bootstrap
 interval) of LEAD-3, TextRank over encoder cosine, textrankr, the notes pipeline (terms; e5), the
 encoder with the linear head, the encoder with the BiLSTM head, and the greedy oracle, side by
@@ -35,7 +35,9 @@ class Command(BaseCommand):
     help = "Score the summarizers and baselines with ROUGE on Korean bills or spoken Korean."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--data", default="kobill", choices=("kobill", "spoken", "aclsum-test"))
+        parser.add_argument(
+            "--data", default="kobill", choices=("kobill", "pyconkr", "spoken", "aclsum-test")
+        )
         parser.add_argument(
             "--spoken-dir",
             type=Path,

@@ -23,9 +23,10 @@ PLAYING = """([seq, after]) => {
 
 def heard(page: Page) -> list[str]:
     """The ids of the captions marked as heard (one at most)."""
-    return page.eval_on_selector_all(
-        "#transcript .segment[aria-current='true']", "marked => marked.map(m => m.id)"
-    )
+    return [
+        str(caption.get_attribute("id"))
+        for caption in page.locator("#transcript .segment[aria-current='true']").all()
+    ]
 
 
 def test_the_notes_page_plays_from_a_chosen_caption_and_marks_it(

@@ -7,6 +7,7 @@ from typing import Any
 
 from playwright.sync_api import Browser, Page, expect
 
+from captions.models import TranscriptSegment
 from lectures.models import Lecture
 from tests.browser.conftest import assert_no_violations, logged_in_page
 from tests.browser.test_notes_page import LINES, notes_of
@@ -77,3 +78,39 @@ def test_the_correction_page_plays_the_caption_and_stops_at_its_end(
     position = page.evaluate("document.getElementById('caption-audio').currentTime")
     assert 2.9 <= position < 4.0, position  # caption 1 ends at 3 s; nothing after it plays
     assert_no_violations(page)
+
+
+IN_VIEW = """(seq) => {
+  const box = document.getElementById(`seg-${seq}`).getBoundingClientRect();
+  return box.top >= 0 && box.bottom <= window.innerHeight;
+}"""
+
+
+def test_the_heard_caption_is_followed_until_the_reader_scrolls_away(
+    transactional_db: None, world: World, live_server: Any, browser: Browser
+) -> None:
+    """Twenty one-second captions, each several lines long on a small screen: playing keeps the
+    heard one in view; once the reader scrolls back to the top, playing no longer moves the page."""
+    world.lecture.segments.all().delete()
+    sentence = "The gradient of the loss tells each weight which way to move, and how far. " * 3
+    for seq in range(1, 21):
+        start = (seq - 1) * 1000
+        TranscriptSegment.objects.create(
+            lecture=world.lecture, seq=seq, start_ms=start, end_ms=start + 950, text=sentence
+        )
+    Lecture.objects.filter(pk=world.lecture.pk).update(status=Lecture.Status.READY)
+    keep_audio(world.lecture, 20.0)
+    page = logged_in_page(browser, live_server.url, world.student.username, PASSWORD)
+    page.set_viewport_size({"width": 600, "height": 400})
+    page.goto(f"{live_server.url}/lectures/{world.lecture.pk}/")
+    page.locator("#transcript button.play-from").first.click()
+
+    page.wait_for_function(PLAYING, arg=[6, 5.0], timeout=15_000)
+    page.wait_for_function(IN_VIEW, arg=6, timeout=5_000)  # followed down the page
+
+    page.mouse.wheel(0, -100_000)  # the reader goes back up to read the start again
+    page.wait_for_function("() => window.scrollY === 0", timeout=5_000)
+    page.wait_for_function(PLAYING, arg=[9, 8.0], timeout=15_000)
+    assert page.evaluate("window.scrollY") == 0  # left where the reader is
+    assert heard(page) == ["seg-9"]
+    page.evaluate("document.getElementById('lecture-audio').pause()")

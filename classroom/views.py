@@ -218,12 +218,16 @@ def lecture_audio(request: HttpRequest, lecture_id: int) -> HttpResponseBase:
     if path is None:
         raise Http404
     try:
-        size = path.stat().st_size
+        stat = path.stat()
     except FileNotFoundError as error:  # deleted (retention) since kept_audio looked
         raise Http404 from error
-    response = ranged_response(request, lambda: path.open("rb"), size, KEPT_AUDIO_CONTENT_TYPE)
-    # A student's lecture: their browser may keep it, no shared cache may.
-    response["Cache-Control"] = "private, max-age=3600"
+    # A rewrite is a new file (a rename), so size and mtime tell versions apart.
+    etag = f'"{stat.st_size:x}-{stat.st_mtime_ns:x}"'
+    response = ranged_response(
+        request, lambda: path.open("rb"), stat.st_size, KEPT_AUDIO_CONTENT_TYPE, etag=etag
+    )
+    # A student's lecture: their browser may keep it (checking it is current), no shared cache.
+    response["Cache-Control"] = "private, no-cache"
     return response
 
 

@@ -67,7 +67,7 @@ def test_the_whole_file_plays_without_a_range_as_private_ogg(world: World, kept:
     assert response["Content-Type"] == "audio/ogg"
     assert response["Accept-Ranges"] == "bytes"
     assert response["Content-Length"] == str(len(kept))
-    assert response["Cache-Control"].startswith("private")
+    assert response["Cache-Control"] == "private, no-cache"
     assert body(response) == kept
     assert kept[:4] == b"OggS"
 
@@ -93,7 +93,7 @@ def test_a_range_is_answered_with_exactly_those_bytes(
     assert response["Content-Range"] == f"bytes {start}-{end}/{size}"
     assert response["Content-Length"] == str(end - start + 1)
     assert response["Accept-Ranges"] == "bytes"
-    assert response["Cache-Control"].startswith("private")
+    assert response["Cache-Control"] == "private, no-cache"
     assert body(response) == kept[start : end + 1]
 
 
@@ -111,6 +111,24 @@ def test_several_ranges_or_another_unit_get_the_whole_file(world: World, kept: b
         response = client_for(world.student).get(audio_url(world.lecture), HTTP_RANGE=header)
         assert response.status_code == 200
         assert body(response) == kept
+
+
+def test_a_browser_revalidates_and_never_splices_two_versions(world: World, kept: bytes) -> None:
+    client = client_for(world.student)
+    first = client.get(audio_url(world.lecture), HTTP_RANGE="bytes=0-99")
+    etag = first["ETag"]
+    assert client.get(audio_url(world.lecture), HTTP_IF_NONE_MATCH=etag).status_code == 304
+    same = client.get(audio_url(world.lecture), HTTP_RANGE="bytes=100-", HTTP_IF_RANGE=etag)
+    assert same.status_code == 206
+
+    keep_audio(world.lecture, SECONDS / 2)  # transcribed again: a new file
+
+    newer = client.get(audio_url(world.lecture), HTTP_IF_NONE_MATCH=etag)
+    assert newer.status_code == 200 and newer["ETag"] != etag
+    # The rest of the old version is asked for: the whole new file comes instead.
+    rest = client.get(audio_url(world.lecture), HTTP_RANGE="bytes=100-", HTTP_IF_RANGE=etag)
+    assert rest.status_code == 200
+    assert body(rest) == kept_audio_path(world.lecture.pk).read_bytes() != kept
 
 
 # -- who may listen --------------------------------------------------------------------------------

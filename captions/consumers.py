@@ -11,10 +11,12 @@ from urllib.parse import parse_qs
 from channels.db import database_sync_to_async
 from django.utils import timezone
 
-from captions import capacity, drain, metrics, services
+from captions import capacity, drain, journal, metrics, services, unheard
 from captions.engine import get_engine
 from captions.live import LiveSession
 from captions.protocol import (
+    ACK_EVERY_S,
+    MAX_POSITION_AHEAD_S,
     PROTOCOL_VERSION,
     VIEWER_MESSAGE_BURST,
     VIEWER_MESSAGES_PER_SECOND,
@@ -139,6 +141,10 @@ class BroadcastConsumer(LectureSocket):
     """The instructor's microphone: `start`, binary PCM16 frames, `stop`."""
 
     session: LiveSession | None = None
+    # Audio of this connection already in the journal (a resend after a reconnect): skipped.
+    skip_bytes = 0
+    _ack_task: "asyncio.Task[None] | None" = None
+    _last_ack = 0.0
 
     async def connect(self) -> None:
         self.lecture_id = int(self.scope["url_route"]["kwargs"]["lecture_id"])
@@ -194,7 +200,35 @@ class BroadcastConsumer(LectureSocket):
             raise ProtocolError(CloseCode.BAD_MESSAGE, "send 'start' before any audio")
         check_audio_frame(frame)
         self.limits.check_audio(len(frame), now=time.monotonic())
+        if self.skip_bytes:
+            skipped = min(self.skip_bytes, len(frame))
+            self.skip_bytes -= skipped
+            frame = frame[skipped:]
+            if not frame:
+                return
         self.session.feed(frame)
+        self._acknowledge_soon()
+
+    def _acknowledge_soon(self) -> None:
+        """Tell the page how far its audio is safe, at most every ACK_EVERY_S (an fsync off the
+        event loop), so that it can forget what it kept to resend."""
+        now = time.monotonic()
+        if now - self._last_ack < ACK_EVERY_S or (self._ack_task and not self._ack_task.done()):
+            return
+        session = self.session
+        if session is None or session.journal is None:
+            return
+        self._last_ack = now
+        self._ack_task = asyncio.ensure_future(self._acknowledge(session.journal))
+
+    async def _acknowledge(self, writer: journal.JournalWriter) -> None:
+        try:
+            reached = await asyncio.to_thread(writer.sync)
+            await self.send(
+                text_data=viewer_message("ack", stored_until_ms=journal.sample_to_ms(reached))
+            )
+        except Exception:  # closed meanwhile; the next ack (or the captions) will say it
+            logger.debug("ack not sent", exc_info=True)
 
     async def _receive_text(self, text: str) -> None:
         message = parse_broadcaster_text(text, course_language=self.lecture.course.language)
@@ -216,18 +250,46 @@ class BroadcastConsumer(LectureSocket):
                 CloseCode.AT_CAPACITY, "this server is at capacity: reconnect in a moment"
             )
         started_at = self.lecture.started_at or timezone.now()
-        offset_ms = max(0, int((timezone.now() - started_at).total_seconds() * 1000))
+        elapsed_ms = max(0, int((timezone.now() - started_at).total_seconds() * 1000))
+        journal_end = await asyncio.to_thread(journal.end_sample, self.lecture_id)
+        if message.position_ms is None:  # a new page: its audio starts now
+            position_ms = max(
+                elapsed_ms, journal.sample_to_ms(journal_end + journal.SAMPLES_PER_MS - 1)
+            )
+        elif message.position_ms > elapsed_ms + MAX_POSITION_AHEAD_S * 1000:
+            raise ProtocolError(
+                CloseCode.BAD_MESSAGE,
+                f"position_ms {message.position_ms} lies after the lecture's present",
+            )
+        else:  # a resume: what the journal already holds is skipped, not heard twice
+            position_ms = message.position_ms
+        first_sample = journal.ms_to_sample(position_ms)
+        self.skip_bytes = max(0, journal_end - first_sample) * journal.BYTES_PER_SAMPLE
+        # Audio a dead session left uncaptioned comes first, so captions stay in time order;
+        # the page keeps its audio until `started`.
+        try:
+            await unheard.caption_unheard_async(self.lecture_id, engine)
+        except Exception:  # never keeps the instructor off the air: the lecture's end retries
+            logger.exception("unheard audio not captioned", extra={"lecture_id": self.lecture_id})
+        session_start = max(first_sample, journal_end)
+        writer = await asyncio.to_thread(
+            journal.JournalWriter,
+            self.lecture_id,
+            start_sample=session_start,
+            language=message.language,
+        )
         self.session = LiveSession(
             lecture_id=self.lecture_id,
             engine=engine,
             language=message.language,
-            offset_ms=offset_ms,
+            offset_ms=journal.sample_to_ms(session_start),
             vocabulary=self.lecture.course.vocabulary_terms(),
             on_error=self._transcription_failed,
+            journal=writer,
         )
         drain.register(self)
         await self.send(
-            text_data=viewer_message("started", language=message.language, offset_ms=offset_ms)
+            text_data=viewer_message("started", language=message.language, offset_ms=position_ms)
         )
 
     async def _transcription_failed(self, error: BaseException) -> None:
@@ -277,10 +339,18 @@ async def _finish_to_the_end(session: LiveSession) -> None:
     """Finish the session even if this consumer is cancelled meanwhile (Daphne gives a consumer
     10 s after its client went, and storing the last words of a busy lecture can take longer):
     the finish runs as its own task and is only awaited here."""
-    task = asyncio.ensure_future(session.finish())
+    task = asyncio.ensure_future(_finish_and_tell(session))
     _finishing.add(task)
     task.add_done_callback(_finishing.discard)
     await asyncio.shield(task)
+
+
+async def _finish_and_tell(session: LiveSession) -> None:
+    await session.finish()
+    try:  # its journal segment is released: the lecture's audio may be joined now
+        await database_sync_to_async(services.broadcast_finish)(session.lecture_id)
+    except Exception:
+        logger.exception("broadcast_finished failed", extra={"lecture_id": session.lecture_id})
 
 
 def _query_param(scope: dict[str, Any], name: str) -> str | None:

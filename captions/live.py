@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from channels.db import database_sync_to_async
 
 from captions import capacity, metrics, services
+from captions.journal import JournalWriter
 from ml.asr import SpeechRecognizer, run_in_asr_thread
 from ml.audio import pcm16_to_float32
 from ml.streaming import FinalCaption, StreamingTranscriber, StreamUpdate
@@ -60,8 +61,14 @@ class LiveSession:
         offset_ms: int,
         vocabulary: Sequence[str] = (),
         on_error: Callable[[BaseException], Awaitable[None]] | None = None,
+        journal: JournalWriter | None = None,
     ) -> None:
         self.lecture_id = lecture_id
+        # Every frame fed is kept there first; the segment is marked captioned only when
+        # `finish` has stored everything (captions.journal).
+        self.journal = journal
+        self._journal_failed = False
+        self._failed = False
         # Stream times start at 0 on every connection; the offset places them in the lecture.
         self.offset_ms = offset_ms
         self.transcriber = StreamingTranscriber(engine, language=language, vocabulary=vocabulary)
@@ -81,9 +88,30 @@ class LiveSession:
     def feed(self, pcm16: bytes) -> None:
         if self._closed:
             return
+        self._keep(pcm16)
         self._arrivals.received(pcm16)
         self.transcriber.insert_audio(pcm16_to_float32(pcm16))
         self._audio_ready.set()
+
+    def _keep(self, pcm16: bytes) -> None:
+        if self.journal is None or self._journal_failed:
+            return
+        try:
+            self.journal.append(pcm16)
+        except OSError:
+            # The captions go on; only the acknowledgements stop (the page keeps the audio).
+            self._journal_failed = True
+            metrics.JOURNAL_FAILURES.inc()
+            logger.exception("audio journal failed", extra={"lecture_id": self.lecture_id})
+
+    def _close_journal(self, *, transcribed: bool) -> None:
+        if self.journal is not None:
+            try:
+                self.journal.close(transcribed=transcribed)
+            except OSError:
+                logger.exception(
+                    "audio journal close failed", extra={"lecture_id": self.lecture_id}
+                )
 
     async def _transcribe_continuously(self) -> None:
         try:
@@ -96,7 +124,10 @@ class LiveSession:
                 await self._publish(update)
         except Exception as error:  # the broadcaster must hear about it, not a silent stall
             logger.exception("live transcription failed", extra={"lecture_id": self.lecture_id})
+            self._failed = True
             self._uncount()
+            # What it held but never captioned is transcribed from the journal later.
+            self._close_journal(transcribed=False)
             if self._on_error is not None:
                 await self._on_error(error)
 
@@ -142,12 +173,17 @@ class LiveSession:
         self._closed = True
         # Never cancel the worker mid-step: the finals of a step in flight would be lost.
         self._audio_ready.set()
+        transcribed = False
         try:
             await self._worker
+            if self._failed:  # its journal is closed uncaptioned: recovered from there
+                return
             update = await run_in_asr_thread(self.transcriber.finish)
             await self._publish(update)
+            transcribed = True
         finally:
             self._uncount()
+            self._close_journal(transcribed=transcribed)
 
     def _uncount(self) -> None:
         if self._counted:

@@ -19,6 +19,15 @@ LIVE_CAPACITY = Gauge(
     "or measured from its decode cost).",
     multiprocess_mode="livesum",
 )
+JOURNAL_FAILURES = Counter(
+    "hearus_audio_journal_failures",
+    "Broadcast connections whose audio could no longer be written to the lecture's journal "
+    "(the captions go on; the broadcaster is no longer acknowledged).",
+)
+RECOVERED_CAPTIONS = Counter(
+    "hearus_recovered_captions",
+    "Captions made from journal audio that a dead session had received but not captioned.",
+)
 CONNECTED_VIEWERS = Gauge(
     "hearus_connected_viewers",
     "Viewers connected to a lecture's caption socket.",

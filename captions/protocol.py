@@ -23,11 +23,20 @@ MAX_JSON_DEPTH = 8
 # 0.5 s of audio a frame: browsers send 20-100 ms, so this leaves room without letting one frame
 # hold the ASR thread hostage.
 MAX_FRAME_BYTES = BYTES_PER_SECOND // 2
-# Audio may arrive faster than real time only briefly: a reconnecting client flushes what it
-# buffered (up to 10 s). The limits are checked when a message is handled, not when it arrived,
-# so they also leave room for the server itself falling behind under load: a real-time
-# microphone must never be hung up on because the server was slow.
-AUDIO_BURST_S = 30.0
+# Audio may arrive faster than real time only briefly: a reconnecting client resends what was
+# not acknowledged (the page keeps up to BROADCASTER_KEEPS_S of it). The limits are checked when
+# a message is handled, not when it arrived, so they also leave room for the server itself
+# falling behind under load: a real-time microphone must never be hung up on because the
+# server was slow.
+AUDIO_BURST_S = 630.0
+# The broadcast page keeps every frame the server has not acknowledged, up to this much audio, and
+# resends it after a reconnect (static/js/broadcast.js: KEEP_AUDIO_S).
+BROADCASTER_KEEPS_S = 600
+# The server acknowledges the audio it has made durable (`ack`) at least this often.
+ACK_EVERY_S = 1.0
+# A resuming broadcaster's `position_ms` may lie at most this far beyond the lecture's wall
+# clock (a sound card's clock drifts from the server's).
+MAX_POSITION_AHEAD_S = 60
 AUDIO_RATE_FACTOR = 1.25
 MAX_MESSAGES_PER_SECOND = 100
 MESSAGE_BURST = 1_000
@@ -64,6 +73,8 @@ class StartMessage:
     sample_rate: int
     format: str
     language: str
+    # Where the first frame that follows lies on the lecture's time line (a resume), or None.
+    position_ms: int | None = None
 
 
 @dataclass(frozen=True)
@@ -144,7 +155,17 @@ def parse_broadcaster_text(text: str, *, course_language: str) -> BroadcasterMes
             CloseCode.BAD_MESSAGE,
             f"language must be one of {', '.join(SUPPORTED_LANGUAGES)}, got {language!r}",
         )
-    return StartMessage(sample_rate=SAMPLE_RATE, format=SAMPLE_FORMAT, language=language)
+    position_ms = message.get("position_ms")
+    if position_ms is not None and (
+        not isinstance(position_ms, int) or isinstance(position_ms, bool) or position_ms < 0
+    ):
+        raise ProtocolError(
+            CloseCode.BAD_MESSAGE,
+            f"position_ms must be a non-negative integer, got {position_ms!r}",
+        )
+    return StartMessage(
+        sample_rate=SAMPLE_RATE, format=SAMPLE_FORMAT, language=language, position_ms=position_ms
+    )
 
 
 def parse_viewer_message(text: str | None) -> None:

@@ -35,6 +35,14 @@ PARTIAL_TTL_S = 120  # a partial older than this belongs to a broadcaster that v
 # on_commit): sender=TranscriptSegment, lecture=<Lecture, locked>, seq=<the caption's seq>.
 # The notes (classroom.notes) listen: this layer does not know them.
 transcript_changed = Signal()
+# Sent when a broadcast connection's session has finished and released its journal segment:
+# lecture_id=<int>. The kept audio (classroom.journal_tasks) listens: once the lecture is over,
+# its segments are joined.
+broadcast_finished = Signal()
+
+
+def broadcast_finish(lecture_id: int) -> None:
+    broadcast_finished.send(sender=Lecture, lecture_id=lecture_id)
 
 
 def _delay_key(lecture_id: int) -> str:

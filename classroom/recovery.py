@@ -9,7 +9,8 @@ for a killed worker this sweep, run every minute by Celery beat, queues the work
 - a recording whose transcription has not reported progress (`status_changed_at` is its
   heartbeat) for `RECORDING_STALL_S`;
 - an ended lecture whose notes never started (their message was lost with Redis) after
-  `NOTES_START_STALL_S`.
+  `NOTES_START_STALL_S`;
+- a lecture no longer live whose audio journal was never joined (`classroom.journal_tasks`).
 
 Running the work twice is harmless: both tasks are idempotent and replace their results in one
 transaction, so a lecture still ends with exactly one set of notes.
@@ -25,7 +26,7 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
-from classroom import notes, recording_transcription
+from classroom import journal_tasks, notes, recording_transcription
 from classroom.jobs import after_commit
 from lectures.models import Lecture
 
@@ -77,4 +78,4 @@ def recover_stuck_lectures() -> list[tuple[int, str]]:
 @shared_task(name="classroom.recover_stuck_lectures", acks_late=True, expires=300)
 def recover_stuck_lectures_task() -> int:
     """Celery beat runs this every RECOVERY_SWEEP_S (see CELERY_BEAT_SCHEDULE)."""
-    return len(recover_stuck_lectures())
+    return len(recover_stuck_lectures()) + len(journal_tasks.queue_leftover_journals())

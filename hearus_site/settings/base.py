@@ -185,12 +185,16 @@ WORKER_METRICS_PORT = env.int("WORKER_METRICS_PORT", default=0)
 # tasks get this many seconds, then are cancelled and go back to the queue at once (0: no wait).
 CELERY_WORKER_SOFT_SHUTDOWN_TIMEOUT = env.float("WORKER_SOFT_SHUTDOWN_S", default=0.0)
 CELERY_TASK_DEFAULT_QUEUE = "nlp"
-CELERY_TASK_ROUTES = {"classroom.transcribe_recording": {"queue": "media"}}
+CELERY_TASK_ROUTES = {
+    "classroom.transcribe_recording": {"queue": "media"},
+    "classroom.keep_lecture_audio": {"queue": "media"},
+}
 # The modules that define tasks (beside the work they do); a worker imports them at start.
 CELERY_IMPORTS = (
     "classroom.notes",
     "classroom.recordings",
     "classroom.recovery",
+    "classroom.journal_tasks",
     "classroom.audio_retention",
 )
 # Celery beat (one process: `celery -A hearus_site beat`) sweeps for lectures whose worker died

@@ -1,5 +1,8 @@
 // The instructor's broadcast page: microphone -> AudioWorklet (16 kHz PCM16) -> websocket.
-// Reconnects on its own after a network drop, keeping up to 10 s of audio meanwhile.
+// Every frame is kept until the server acknowledges it (`ack`: on its disk or captioned); after a
+// drop or a server restart the page reconnects on its own and resends what it kept, with its
+// position on the lecture's time line, so the server neither loses nor repeats a word
+// (docs/protocol.md, "Nothing lost, nothing heard twice").
 (function () {
   "use strict";
   const config = JSON.parse(document.getElementById("broadcast-config").textContent);
@@ -16,14 +19,23 @@
   const viewerCount = document.getElementById("viewer-count");
   const delayEl = document.getElementById("caption-delay");
 
-  const MAX_BUFFERED_FRAMES = 100; // 10 s of 100 ms frames: the server's burst allowance
+  const SAMPLES_PER_MS = 16;
+  const KEEP_AUDIO_S = 600; // captions/protocol.py BROADCASTER_KEEPS_S
+  const MAX_KEPT_SAMPLES = KEEP_AUDIO_S * 1000 * SAMPLES_PER_MS;
+  const RESEND_FRAME_SAMPLES = 8000; // 0.5 s: the server's largest frame
   const FINAL_CLOSES = { 4000: "ended", 4001: "refused", 4003: "refused", 4004: "refused",
     4009: "refused", 4010: "replaced" };
 
   let socket = null;
   let streaming = false; // the server acknowledged `start`
   let wanted = false; // the instructor wants to broadcast
-  let buffered = [];
+  // Frames not yet acknowledged, oldest first: { position, pcm } with position in samples on the
+  // lecture's time line (provisional, from 0, until the first `started` says where we are).
+  let kept = [];
+  let keptSamples = 0;
+  let nextPosition = 0; // where the next microphone frame lies
+  let placed = false; // positions are the server's (a `started` was received)
+  let stopping = false; // `stop` is owed once everything kept is sent
   let retries = 0;
   let audio = null; // { context, stream, node }
 
@@ -44,13 +56,67 @@
     return `${scheme}://${location.host}${config.socketPath}`;
   }
 
-  function sendFrame(buffer) {
-    if (socket && streaming && socket.readyState === WebSocket.OPEN) {
-      socket.send(buffer);
-    } else if (wanted) {
-      buffered.push(buffer);
-      if (buffered.length > MAX_BUFFERED_FRAMES) buffered.shift();
+  function keep(pcm) {
+    const samples = pcm.byteLength / 2;
+    kept.push({ position: nextPosition, pcm });
+    nextPosition += samples;
+    keptSamples += samples;
+    while (keptSamples > MAX_KEPT_SAMPLES) { // beyond what we promise to keep: oldest first
+      keptSamples -= kept.shift().pcm.byteLength / 2;
     }
+  }
+
+  function sendFrame(buffer) {
+    if (!wanted) return;
+    keep(buffer);
+    if (socket && streaming && socket.readyState === WebSocket.OPEN) socket.send(buffer);
+  }
+
+  function forgetUntil(sample) { // the server has everything before `sample`
+    while (kept.length && kept[0].position + kept[0].pcm.byteLength / 2 <= sample) {
+      keptSamples -= kept.shift().pcm.byteLength / 2;
+    }
+  }
+
+  function place(offsetMs) {
+    // The server says where our next frame (the oldest kept) lies: move every position there.
+    const first = kept.length ? kept[0].position : nextPosition;
+    const shift = offsetMs * SAMPLES_PER_MS - first;
+    for (const frame of kept) frame.position += shift;
+    nextPosition += shift;
+    placed = true;
+  }
+
+  function resendKept() {
+    // Whole kept frames joined into messages of at most 0.5 s, in order.
+    let parts = [];
+    let samples = 0;
+    const flush = () => {
+      if (!parts.length) return;
+      const joined = new Uint8Array(samples * 2);
+      let at = 0;
+      for (const part of parts) { joined.set(new Uint8Array(part), at); at += part.byteLength; }
+      socket.send(joined.buffer);
+      parts = [];
+      samples = 0;
+    };
+    for (const frame of kept) {
+      const frameSamples = frame.pcm.byteLength / 2;
+      if (samples + frameSamples > RESEND_FRAME_SAMPLES) flush();
+      parts.push(frame.pcm);
+      samples += frameSamples;
+    }
+    flush();
+  }
+
+  function startMessage() {
+    const message = { type: "start", sample_rate: config.sampleRate, format: "pcm_s16le",
+      language: config.language };
+    if (placed) {
+      message.position_ms = Math.floor((kept.length ? kept[0].position : nextPosition)
+        / SAMPLES_PER_MS);
+    }
+    return JSON.stringify(message);
   }
 
   function connect() {
@@ -62,10 +128,11 @@
       streaming = false;
       socket = null;
       const outcome = FINAL_CLOSES[event.code];
-      if (!wanted) return setState("stopped");
+      if (!wanted && !stopping) return setState("stopped");
       if (outcome) {
         stopMicrophone();
         wanted = false;
+        stopping = false;
         setState(outcome);
         if (event.reason) showError(event.reason);
         return;
@@ -79,16 +146,27 @@
   function handle(message) {
     switch (message.type) {
       case "ready":
-        socket.send(JSON.stringify({ type: "start", sample_rate: config.sampleRate,
-          format: "pcm_s16le", language: config.language }));
+        socket.send(startMessage());
         break;
       case "started":
         streaming = true;
         retries = 0;
         showError("");
-        for (const frame of buffered) socket.send(frame);
-        buffered = [];
+        place(message.offset_ms);
+        resendKept();
+        if (stopping) {
+          socket.send(JSON.stringify({ type: "stop" })); // the server stores the last words
+          break;
+        }
         setState("live");
+        break;
+      case "ack":
+        forgetUntil(message.stored_until_ms * SAMPLES_PER_MS);
+        break;
+      case "stopped": // everything heard is stored: nothing left to resend
+        kept = [];
+        keptSamples = 0;
+        stopping = false;
         break;
       case "final": {
         const item = document.createElement("li");
@@ -160,7 +238,9 @@
     listMicrophones();
     wanted = true;
     retries = 0;
-    connect();
+    if (!kept.length) placed = false; // a new start begins "now" on the lecture's time line
+    if (!socket) connect(); // (a socket still delivering kept audio carries the new audio too)
+    else if (stopping) stopping = false;
   }
   startButton.addEventListener("click", begin);
 
@@ -208,11 +288,19 @@
   stopButton.addEventListener("click", () => {
     wanted = false;
     stopMicrophone();
-    buffered = [];
-    if (socket && socket.readyState === WebSocket.OPEN) {
+    if (socket && streaming && socket.readyState === WebSocket.OPEN) {
       socket.send(JSON.stringify({ type: "stop" })); // the server stores the last words
+      setState("stopped");
+    } else if (placed && kept.length) {
+      // Disconnected with audio the server has not got: deliver it, then stop (`started`).
+      stopping = true;
+      setState("reconnecting");
+      if (!socket) connect();
+    } else {
+      kept = [];
+      keptSamples = 0;
+      setState("stopped");
     }
-    setState("stopped");
   });
 
   setState("idle");

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from channels.db import database_sync_to_async
 
+from captions import protocol
 from captions.models import TranscriptSegment
 from captions.protocol import MAX_FRAME_BYTES, CloseCode
 from hearus_testkit.speech import spoken_pcm16
@@ -113,7 +114,12 @@ async def test_an_oversized_frame_is_refused(world: World, sockets: list[Socket]
     assert await database_sync_to_async(stored)(world.lecture) == [(1, "수업을 시작하겠습니다.")]
 
 
-async def test_audio_faster_than_real_time_is_refused(world: World, sockets: list[Socket]) -> None:
+async def test_audio_faster_than_real_time_is_refused(
+    world: World, sockets: list[Socket], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The real burst (AUDIO_BURST_S) covers a resend of all the page keeps; 30 s here keeps the
+    # silence the server transcribes before it hangs up short.
+    monkeypatch.setattr(protocol, "AUDIO_BURST_S", 30.0)
     socket = await open_broadcast(world, sockets)
     await socket.send_json(START)
     await socket.receive_until("started")

@@ -13,6 +13,7 @@ from accounts.models import request_user
 from captions import services
 from captions.forms import CorrectionForm
 from captions.models import TranscriptSegment
+from lectures.audio import kept_audio_url
 from lectures.selectors import can_correct_captions, lectures_visible_to
 
 
@@ -41,6 +42,11 @@ def caption_correct(request: HttpRequest, lecture_id: int, seq: int) -> HttpResp
             return redirect(f"{notes_url}?correct=1#seg-{seq}")
     revisions = segment.revisions.select_related("edited_by").order_by("-edited_at", "-pk")
     has_next = TranscriptSegment.objects.filter(lecture=lecture, seq__gt=seq).exists()
+    # To hear the caption: the kept audio, else (a recording transcribed before audio was kept)
+    # the uploaded file; both on the captions' time line.
+    audio_url = kept_audio_url(lecture.pk) or (
+        reverse("recording_audio", args=[lecture.pk]) if lecture.recording else None
+    )
     context = {
         "lecture": lecture,
         "course": lecture.course,
@@ -48,6 +54,7 @@ def caption_correct(request: HttpRequest, lecture_id: int, seq: int) -> HttpResp
         "form": form,
         "revisions": revisions,
         "has_next": has_next,
+        "audio_url": audio_url,
     }
     return render(request, "captions/correct.html", context, status=400 if form.errors else 200)
 

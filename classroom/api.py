@@ -21,6 +21,7 @@ from captions.services import segment_correct as correct_segment
 from classroom import exports, notes, recording_api
 from classroom.notes_display import lecture_notes, notes_as_data
 from lectures import services
+from lectures.audio import kept_audio_url
 from lectures.models import Course, Enrollment, Lecture
 from lectures.params import parse_id
 from lectures.selectors import (
@@ -72,6 +73,10 @@ class JoinSerializer(serializers.Serializer[Any]):
 
 class LectureSerializer(serializers.ModelSerializer[Lecture]):
     course = serializers.PrimaryKeyRelatedField(queryset=Course.objects.all())
+    audio_url = serializers.SerializerMethodField(
+        help_text="The lecture's kept audio (Ogg Opus, byte ranges; second 0 is the captions' "
+        "time 0), for the same people as the lecture; null while none is kept."
+    )
 
     class Meta:
         model = Lecture
@@ -84,8 +89,12 @@ class LectureSerializer(serializers.ModelSerializer[Lecture]):
             "started_at",
             "ended_at",
             "created_at",
+            "audio_url",
         )
         read_only_fields = ("id", "status", "started_at", "ended_at", "created_at")
+
+    def get_audio_url(self, lecture: Lecture) -> str | None:
+        return kept_audio_url(lecture.pk)
 
     def validate_course(self, course: Course) -> Course:
         # A course the caller cannot see reads as unknown, exactly like a made-up id.

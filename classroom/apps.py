@@ -14,4 +14,4 @@ class ClassroomConfig(AppConfig):
 
     def ready(self) -> None:
         # The tasks and the receivers that queue them (lecture ended, transcript changed).
-        from classroom import journal_tasks, notes, recordings, recovery  # noqa: F401
+        from classroom import audio_retention, journal_tasks, notes, recordings, recovery  # noqa: F401

@@ -3,6 +3,10 @@ decodes the stored file with PyAV, transcribes it in chunks reporting its progre
 every segment in one transaction; the lecture then ends, which queues its notes
 (`classroom.notes`). Uploads and their rules are `classroom.recordings`.
 
+The decoded audio is also kept (`lectures.audio`, Ogg Opus, second 0 = the recording's start,
+as for the captions' times) so the archive plays it; it is put in place together with the
+captions, so a superseded or failed attempt never replaces what a listener hears.
+
 Progress lives in the cache (`hearus:lecture:<id>:recording-progress`) and is published to the
 lecture's sockets as `progress` messages; both are best-effort. The lecture's
 `status_changed_at` is the task's heartbeat (`classroom.recovery`).
@@ -19,6 +23,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TypedDict
 
+import numpy as np
 from celery import Task, shared_task
 from celery.exceptions import SoftTimeLimitExceeded, TimeLimitExceeded
 from django.conf import settings
@@ -35,8 +40,9 @@ from captions.models import TranscriptSegment
 from classroom import notes
 from classroom.jobs import RETRIED, LectureTask
 from lectures import events, lifecycle
+from lectures.audio import encode_pending_audio, keep_pending_audio
 from lectures.models import Lecture
-from ml.asr import SAMPLE_RATE
+from ml.asr import SAMPLE_RATE, FloatAudio
 from ml.media import MediaError, MediaTooLongError, decode_media
 from ml.offline import transcribe_in_chunks
 from ml.subtitles import Cue
@@ -214,6 +220,19 @@ def _transcribe_recording(lecture_id: int, recording_name: str | None) -> str:
             _("The recording is longer than %(limit)s, the most accepted. Split it.")
             % {"limit": clock(settings.RECORDING_MAX_SECONDS)}
         ) from error
+    # Kept at once (the decode is what costs; Opus adds ~0.2 CPU s a minute of audio), but only
+    # put in place with the captions (store_segments).
+    pending, _seconds = encode_pending_audio(lecture_id, pcm16_chunks(audio))
+    try:
+        return _transcribe_decoded(lecture, name, audio, pending, started)
+    finally:
+        pending.unlink(missing_ok=True)  # kept by now, or not to be kept
+
+
+def _transcribe_decoded(
+    lecture: Lecture, name: str, audio: FloatAudio, pending: Path, started: float
+) -> str:
+    lecture_id = lecture.pk
     total_s = audio.size / SAMPLE_RATE
     budget_s = TIME_BUDGET_BASE_S + TIME_BUDGET_PER_AUDIO_S * total_s
     waited_s = 0.0
@@ -255,16 +274,32 @@ def _transcribe_recording(lecture_id: int, recording_name: str | None) -> str:
     )
     del audio
     progress_set(lecture_id, "storing", 100, done_s=total_s, total_s=total_s)
-    return store_segments(lecture_id, name, cues)
+    return store_segments(lecture_id, name, cues, audio=pending)
 
 
-def store_segments(lecture_id: int, recording_name: str, cues: list[Cue]) -> str:
+# PCM16 handed to the encoder this many samples at a time (a 4 h recording is 460 MB as PCM16).
+_PCM_CHUNK_SAMPLES = 30 * SAMPLE_RATE
+
+
+def pcm16_chunks(audio: FloatAudio) -> Iterator[bytes]:
+    """Decoded float samples as little-endian PCM16, a piece at a time."""
+    for start in range(0, audio.size, _PCM_CHUNK_SAMPLES):
+        piece = np.clip(audio[start : start + _PCM_CHUNK_SAMPLES], -1.0, 1.0)
+        yield (piece * 32767).astype("<i2").tobytes()
+
+
+def store_segments(
+    lecture_id: int, recording_name: str, cues: list[Cue], *, audio: Path | None = None
+) -> str:
     """The recording's captions as the lecture's transcript, all at once; the lecture ends and
-    its notes are queued."""
+    its notes are queued. `audio` (from `encode_pending_audio`) becomes the kept audio with them,
+    under the same lock, so the captions and what plays under them always come from one file."""
     with transaction.atomic():
         lecture = Lecture.objects.select_for_update().get(pk=lecture_id)
         if lecture.recording.name != recording_name or lecture.status == Lecture.Status.LIVE:
             return "superseded"
+        if audio is not None:
+            keep_pending_audio(lecture_id, audio)
         TranscriptSegment.objects.filter(lecture=lecture).delete()
         TranscriptSegment.objects.bulk_create(
             [

@@ -3,14 +3,13 @@
 that `static/js/recording.js` polls."""
 
 import mimetypes
-import re
 from typing import Any
 
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -20,6 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.models import User, request_user
 from classroom import recording_transcription, recordings
+from classroom.byte_ranges import ranged_response
 from lectures.models import Lecture
 from lectures.selectors import can_correct_captions, can_manage_course, lectures_visible_to
 
@@ -175,43 +175,18 @@ def progress_payload(user: User, lecture: Lecture) -> dict[str, Any]:
     }
 
 
-_RANGE = re.compile(r"bytes=(\d*)-(\d*)$")
-_AUDIO_CHUNK = 1 << 20
-
-
 @login_required
 @require_GET
 def recording_audio(request: HttpRequest, lecture_id: int) -> HttpResponseBase:
-    """The lecture's uploaded recording, for those who correct its captions to listen to a
-    caption while correcting it. One byte range at a time (what audio elements ask for when
-    they seek), so a caption an hour in plays without downloading the hour before it."""
+    """The lecture's uploaded recording as uploaded, for those who correct its captions (a
+    recording transcribed before its audio was kept has no `lecture_audio` yet)."""
     user, lecture = _visible(request, lecture_id)
     if not can_correct_captions(user, lecture.course):
         raise PermissionDenied
     if not lecture.recording:
         raise Http404
     storage, name = lecture.recording.storage, lecture.recording.name
-    size = storage.size(name)
     content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
-    match = _RANGE.match(request.headers.get("Range", ""))
-    if match is None or not any(match.groups()) or size == 0:
-        whole = FileResponse(storage.open(name, "rb"), content_type=content_type)
-        whole["Accept-Ranges"] = "bytes"
-        return whole
-    first, last = match.groups()
-    if first:
-        start, end = int(first), min(int(last) if last else size - 1, size - 1)
-    else:  # "bytes=-N": the last N bytes
-        start, end = max(0, size - int(last)), size - 1
-    if start > end or start >= size:
-        refused = HttpResponse(status=416)
-        refused["Content-Range"] = f"bytes */{size}"
-        return refused
-    end = min(end, start + _AUDIO_CHUNK - 1)
-    with storage.open(name, "rb") as handle:
-        handle.seek(start)
-        body = handle.read(end - start + 1)
-    response = HttpResponse(body, status=206, content_type=content_type)
-    response["Content-Range"] = f"bytes {start}-{end}/{size}"
-    response["Accept-Ranges"] = "bytes"
-    return response
+    return ranged_response(
+        request, lambda: storage.open(name, "rb"), storage.size(name), content_type
+    )

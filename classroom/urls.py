@@ -24,6 +24,7 @@ urlpatterns = [
         views.lecture_export,
         name="lecture_export",
     ),
+    path("lectures/<int:lecture_id>/audio/", views.lecture_audio, name="lecture_audio"),
     path(
         "lectures/<int:lecture_id>/recording/",
         recording_views.recording_upload,

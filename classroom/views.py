@@ -4,17 +4,20 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import request_user
 from classroom import exports, notes
+from classroom.byte_ranges import ranged_response
 from classroom.notes_display import PARAGRAPH_PAUSE_MS, lecture_notes
 from classroom.recording_views import recording_context
 from lectures import services
+from lectures.audio import kept_audio, kept_audio_url
 from lectures.forms import JoinCourseForm, LectureForm, VocabularyForm
 from lectures.models import Lecture
 from lectures.params import parse_id
@@ -25,6 +28,7 @@ from lectures.selectors import (
     courses_visible_to,
     lectures_visible_to,
 )
+from ml.media import KEPT_AUDIO_CONTENT_TYPE
 
 
 @login_required
@@ -152,6 +156,7 @@ def lecture_detail(request: HttpRequest, lecture_id: int) -> HttpResponse:
     lecture = get_object_or_404(lectures_visible_to(user), pk=lecture_id)
     notes = lecture_notes(lecture)
     last_seq = notes.paragraphs[-1].segments[-1].seq if notes.paragraphs else 0
+    audio_url = kept_audio_url(lecture.pk)
     config = {
         "socketPath": f"/ws/lectures/{lecture.pk}/captions/",
         "status": lecture.status,
@@ -171,6 +176,7 @@ def lecture_detail(request: HttpRequest, lecture_id: int) -> HttpResponse:
         "can_correct": can_correct,
         "can_resume": services.lecture_can_resume(lecture),
         "correcting": can_correct and request.GET.get("correct") == "1",
+        "audio_url": audio_url,
         "export_formats": EXPORT_LABELS,
         "config": config,
         "strings": strings,
@@ -181,9 +187,10 @@ def lecture_detail(request: HttpRequest, lecture_id: int) -> HttpResponse:
             "mergeUrl": reverse("caption_merge", args=[lecture.pk, 0]),
             # Splitting renumbers the captions after it: only once the lecture is over.
             "splitUrl": reverse("caption_split", args=[lecture.pk, 0]) if lecture.is_past else "",
-            # The uploaded recording, to hear a caption while correcting it (live audio is
-            # not kept, so lectures broadcast live have none).
-            "audioUrl": reverse("recording_audio", args=[lecture.pk]) if lecture.recording else "",
+            # To hear a caption while correcting it: the kept audio, else (a recording
+            # transcribed before audio was kept) the uploaded file, on the same time line.
+            "audioUrl": audio_url
+            or (reverse("recording_audio", args=[lecture.pk]) if lecture.recording else ""),
             "language": lecture.course.language,
             "strings": {
                 "hint": _("Select a caption to correct it here."),
@@ -199,6 +206,29 @@ def lecture_detail(request: HttpRequest, lecture_id: int) -> HttpResponse:
         }
     context.update(recording_context(user, lecture))
     return render(request, "lectures/lecture_detail.html", context)
+
+
+@login_required
+@require_GET
+def lecture_audio(request: HttpRequest, lecture_id: int) -> HttpResponseBase:
+    """The lecture's kept audio (Ogg Opus, second 0 = its captions' time 0), in byte ranges so
+    the player seeks; for whoever sees the lecture, 404 while none is kept."""
+    lecture = get_object_or_404(lectures_visible_to(request_user(request)), pk=lecture_id)
+    path = kept_audio(lecture.pk)
+    if path is None:
+        raise Http404
+    try:
+        stat = path.stat()
+    except FileNotFoundError as error:  # deleted (retention) since kept_audio looked
+        raise Http404 from error
+    # A rewrite is a new file (a rename), so size and mtime tell versions apart.
+    etag = f'"{stat.st_size:x}-{stat.st_mtime_ns:x}"'
+    response = ranged_response(
+        request, lambda: path.open("rb"), stat.st_size, KEPT_AUDIO_CONTENT_TYPE, etag=etag
+    )
+    # A student's lecture: their browser may keep it (checking it is current), no shared cache.
+    response["Cache-Control"] = "private, no-cache"
+    return response
 
 
 # gettext_lazy by its own name: makemessages finds only the names it knows (_, gettext_lazy...).

@@ -1,8 +1,13 @@
 import secrets
+from typing import Any
 
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
+from django.db.models.signals import post_delete
+from django.dispatch import receiver
 from django.utils.translation import gettext_lazy as _
+
+from lectures.audio import delete_audio
 
 # No 0/O or 1/I/L: join codes are read aloud and copied from slides.
 JOIN_CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -143,6 +148,14 @@ class Lecture(models.Model):
     @property
     def is_past(self) -> bool:
         return self.status not in (self.Status.SCHEDULED, self.Status.LIVE)
+
+
+@receiver(post_delete, sender=Lecture, dispatch_uid="lectures.lecture_audio_deleted")
+def _lecture_deleted(sender: type[Lecture], instance: Lecture, **kwargs: Any) -> None:
+    """A deleted lecture (also through its course) takes its kept audio with it, once the
+    deletion has committed (a rolled-back one keeps both)."""
+    lecture_id = instance.pk
+    transaction.on_commit(lambda: delete_audio(lecture_id))
 
 
 class Summary(models.Model):

@@ -44,6 +44,13 @@ def _lecture_audio_folder() -> Generator[None, None, None]:
     shutil.rmtree(settings.LECTURE_AUDIO_ROOT, ignore_errors=True)
 
 
+@pytest.fixture(autouse=True)
+def _no_lecture_audio_left_behind() -> Generator[None, None, None]:
+    """Each test starts without kept audio: lecture ids come again (rolled back), files do not."""
+    yield
+    shutil.rmtree(settings.LECTURE_AUDIO_ROOT, ignore_errors=True)
+
+
 def make_user(username: str, *, role: str = User.Role.STUDENT, staff: bool = False) -> User:
     user = User.objects.create_user(username=username, password=PASSWORD, role=role, is_staff=staff)
     return user

@@ -21,6 +21,7 @@ LOCAL_IMPORTS_ALLOWED = {
     ("classroom.apps", "classroom.notes"),
     ("classroom.apps", "classroom.recordings"),
     ("classroom.apps", "classroom.recovery"),
+    ("classroom.apps", "classroom.audio_retention"),
     ("classroom.apps", "classroom.journal_tasks"),
     # torch and the encoder load only in the processes that summarise.
     ("classroom.notes", "classroom.summary_models"),

@@ -133,6 +133,11 @@ PAGE_CASES: dict[str, tuple[str, Callable[[World], str], dict[str, int | str]]] 
         lambda w: reverse("recording_audio", args=[w.lecture.pk]),
         expected(LOGIN, 403, 404, 404, 404, 404),
     ),
+    "lecture audio (none kept: tests/test_lecture_audio.py has the kept case)": (
+        "get",
+        lambda w: reverse("lecture_audio", args=[w.lecture.pk]),
+        expected(LOGIN, 404, 404, 404, 404, 404),
+    ),
     "recording progress": (
         "get",
         lambda w: reverse("recording_progress", args=[w.lecture.pk]),

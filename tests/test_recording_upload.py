@@ -29,11 +29,13 @@ from classroom.recording_transcription import recording_storage as _storage
 from hearus_testkit.encoding import encode
 from hearus_testkit.speech import synthesize_wav
 from hearus_testkit.texts import ENGLISH_TEXT
+from lectures.audio import audio_dir, kept_audio
 from lectures.events import lecture_group
 from lectures.models import Lecture
 from ml.asr import SAMPLE_RATE
 from ml.audio import read_wav
 from ml.error_rates import word_error_rate
+from ml.media import decode_media
 from ml.offline import chunk_bounds
 from tests.captions.conftest import Socket, viewer_path
 from tests.conftest import World, client_for
@@ -124,6 +126,19 @@ def rows(lecture: Lecture) -> list[tuple[Any, ...]]:
     )
 
 
+def assert_audio_kept(lecture: Lecture, recording: Path) -> Path:
+    """The recording's audio is kept, playable, on the captions' time line (same length as the
+    recording; second 0 its start), and no half-written file is left beside it."""
+    kept = kept_audio(lecture.pk)
+    assert kept is not None
+    assert kept.read_bytes()[:4] == b"OggS"
+    assert len(decode_media(kept)) / SAMPLE_RATE == pytest.approx(
+        len(decode_media(recording)) / SAMPLE_RATE, abs=0.03
+    )
+    assert [path.name for path in audio_dir(lecture.pk).iterdir()] == [kept.name]
+    return kept
+
+
 def assert_transcribed(lecture: Lecture, duration_s: float) -> None:
     lecture.refresh_from_db()
     segments = rows(lecture)
@@ -155,6 +170,9 @@ def test_an_instructor_uploads_a_wav_and_the_lecture_gets_timed_captions(
     assert_transcribed(lecture, duration_s=10.1)
     assert lecture.recording.name.endswith(".wav")
     assert lecture.ended_at is not None
+    assert_audio_kept(lecture, speech_wav)
+    audio = client_for(world.student).get(reverse("lecture_audio", args=[lecture.pk]))
+    assert audio.status_code == 200 and audio["Content-Type"] == "audio/ogg"
     published = events()
     stages = [e["stage"] for e in published if e["type"] == "progress"]
     assert stages[:3] == ["queued", "decoding", "transcribing"]
@@ -240,6 +258,7 @@ def test_a_new_recording_replaces_the_transcript_of_the_previous_one(
     client.post(upload_url(lecture), {"file": upload(speech_wav)})
     lecture.refresh_from_db()
     old_name = lecture.recording.name
+    old_audio = assert_audio_kept(lecture, speech_wav).stat().st_ino
     quiet = tmp_path / "short.wav"
     quiet.write_bytes(speech_wav.read_bytes())  # the same speech again: same rows, new file
 
@@ -250,6 +269,7 @@ def test_a_new_recording_replaces_the_transcript_of_the_previous_one(
     assert lecture.recording.name != old_name
     assert stored_files() == [lecture.recording.name]  # the old file is gone
     assert_transcribed(lecture, duration_s=10.1)
+    assert assert_audio_kept(lecture, quiet).stat().st_ino != old_audio  # replaced, by a rename
 
 
 # -- refusals --------------------------------------------------------------------------------------
@@ -400,6 +420,7 @@ def test_a_failure_midway_leaves_no_captions_and_a_reason_then_retry_succeeds(
     assert "the GPU fell off the bus" in lecture.failure_reason
     assert rows(lecture) == []
     assert recording_transcription.progress_get(lecture.pk) is None
+    assert not list(audio_dir(lecture.pk).iterdir())  # its audio is kept only with captions
     page = client.get(upload_url(lecture)).content.decode()
     assert "the GPU fell off the bus" in page
     assert reverse("recording_retry", args=[lecture.pk]) in page
@@ -408,6 +429,7 @@ def test_a_failure_midway_leaves_no_captions_and_a_reason_then_retry_succeeds(
 
     assert response.status_code == 302
     assert_transcribed(lecture, duration_s=10.1)
+    assert_audio_kept(lecture, speech_wav)
     assert lecture.failure_reason == "" or lecture.status == Lecture.Status.FAILED
 
 

@@ -195,15 +195,22 @@ CELERY_IMPORTS = (
     "classroom.recordings",
     "classroom.recovery",
     "classroom.journal_tasks",
+    "classroom.audio_retention",
 )
 # Celery beat (one process: `celery -A hearus_site beat`) sweeps for lectures whose worker died
 # (classroom.recovery) every RECOVERY_SWEEP_S.
 RECOVERY_SWEEP_S = env.float("RECOVERY_SWEEP_S", default=60.0)
+# ...and deletes lecture audio older than LECTURE_AUDIO_RETENTION_DAYS (classroom.audio_retention).
+AUDIO_RETENTION_SWEEP_S = env.float("AUDIO_RETENTION_SWEEP_S", default=3600.0)
 CELERY_BEAT_SCHEDULE = {
     "recover-stuck-lectures": {
         "task": "classroom.recover_stuck_lectures",
         "schedule": RECOVERY_SWEEP_S,
-    }
+    },
+    "expire-kept-audio": {
+        "task": "classroom.expire_kept_audio",
+        "schedule": AUDIO_RETENTION_SWEEP_S,
+    },
 }
 # Embedded setup: tasks run in this process, on a background thread, so neither a request nor
 # the caption path waits for NLP. Tests turn it off to run them synchronously after commit.

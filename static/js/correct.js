@@ -39,7 +39,7 @@
     return element;
   }
 
-  // The caption's stretch of the uploaded recording, from its start to its end.
+  // The caption's stretch of the lecture's audio (kept, or the uploaded recording), start to end.
   let player = null;
   function listenButton(segment) {
     const listen = button(`▶ ${text.listen}`, "button");

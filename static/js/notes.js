@@ -42,6 +42,58 @@
   const printButton = document.getElementById("print-notes");
   if (printButton) printButton.addEventListener("click", () => window.print());
 
+  // -- the lecture's audio: ▶ plays from a caption (or summary line); the caption being heard
+  // is marked (aria-current) and kept in view, unless the reader has scrolled away from it ---
+  const player = document.getElementById("lecture-audio");
+  if (player && transcript) {
+    const segments = Array.from(transcript.querySelectorAll(".segment"));
+    const starts = segments.map((segment) => Number(segment.dataset.start));
+    const reduceMotion = window.matchMedia("(prefers-reduced-motion: reduce)").matches;
+    let heard = null;
+    let jumped = false; // a ▶ was pressed: bring its caption into view whatever was in view
+
+    // The caption that started last at `ms` (a seek may land a few ms short of a start).
+    function captionAt(ms) {
+      let low = 0, high = starts.length - 1, found = -1;
+      while (low <= high) {
+        const middle = (low + high) >> 1;
+        if (starts[middle] <= ms + 50) { found = middle; low = middle + 1; } else high = middle - 1;
+      }
+      return found < 0 ? null : segments[found];
+    }
+    function inView(element) {
+      const box = element.getBoundingClientRect();
+      return box.bottom > 0 && box.top < window.innerHeight;
+    }
+    function mark(ms) {
+      const caption = captionAt(ms);
+      if (caption === heard) return;
+      // Follow only a reader who was following: the caption heard so far is in view.
+      const follow = jumped || (heard !== null && inView(heard)) || heard === null;
+      jumped = false;
+      if (heard) { heard.removeAttribute("aria-current"); heard.classList.remove("playing"); }
+      heard = caption;
+      if (!caption) return;
+      caption.setAttribute("aria-current", "true");
+      caption.classList.add("playing");
+      const box = caption.getBoundingClientRect();
+      if (follow && (box.top < 0 || box.bottom > window.innerHeight)) {
+        caption.scrollIntoView({ block: "center", behavior: reduceMotion ? "auto" : "smooth" });
+      }
+    }
+    player.addEventListener("timeupdate", () => mark(player.currentTime * 1000));
+    player.addEventListener("seeked", () => mark(player.currentTime * 1000));
+    document.addEventListener("click", (event) => {
+      const button = event.target.closest(".play-from");
+      if (!button) return;
+      const ms = Number(button.dataset.start);
+      jumped = true;
+      mark(ms);
+      player.currentTime = ms / 1000;
+      player.play().catch(() => {}); // refused (autoplay rules): the player shows its play button
+    });
+  }
+
   // -- live: append captions as they become final; reload once the notes are ready --------
   if (!transcript || !["live", "ended", "processing"].includes(config.status)) return;
   let lastSeq = config.lastSeq;

@@ -25,9 +25,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from lectures.audio import audio_dir, kept_audio, kept_audio_path
+from lectures.audio import audio_dir, encode_pending_audio, keep_pending_audio, kept_audio
 from ml.asr import SAMPLE_RATE
-from ml.media import decode_media, encode_speech
+from ml.media import decode_media
 
 logger = logging.getLogger(__name__)
 
@@ -270,13 +270,8 @@ def _join(lecture_id: int) -> bool:
     if previous is not None:
         pieces.append((0, _kept_chunks(previous)))
     pieces += [(segment.start_sample, _segment_chunks(segment)) for segment in finished]
-    target = kept_audio_path(lecture_id)
-    partial = target.with_suffix(".tmp.ogg")
-    try:
-        encode_speech(_timeline(pieces), partial)
-        partial.replace(target)
-    finally:
-        partial.unlink(missing_ok=True)
+    pending, _seconds = encode_pending_audio(lecture_id, _timeline(pieces))
+    keep_pending_audio(lecture_id, pending)
     for segment in finished:
         with contextlib.suppress(OSError):
             segment.remove()

@@ -12,6 +12,7 @@ the broadcasts at once and lose what they had heard but not yet committed.
 import asyncio
 import logging
 import signal
+import sys
 from types import FrameType
 from typing import Any
 
@@ -23,6 +24,10 @@ logger = logging.getLogger(__name__)
 # (10 s): the drain must end well inside that. Finishing a session transcribes at most ~20 s of
 # buffered audio, and the lectures of one process share its one ASR thread.
 DRAIN_TIMEOUT_S = 60.0
+# Daphne rejects a websocket whose handshake the application has not answered within 5 s. After a
+# deploy a thousand students reconnect at once and admission queues for longer than that on a
+# small pod; a reader would rather wait a few seconds more than be refused and retry.
+WEBSOCKET_CONNECT_TIMEOUT_S = 30
 
 _stopping = False
 
@@ -60,11 +65,18 @@ def _take_over_sigterm() -> None:
     signal.signal(signal.SIGTERM, _on_sigterm)
 
 
+def daphne_arguments(argv: list[str]) -> list[str]:
+    """Daphne's arguments with this product's defaults where the command line sets none."""
+    if any(arg.startswith("--websocket_connect_timeout") for arg in argv):
+        return argv
+    return ["--websocket_connect_timeout", str(WEBSOCKET_CONNECT_TIMEOUT_S), *argv]
+
+
 def main() -> None:
     from daphne.cli import CommandLineInterface  # installs Twisted's asyncio reactor first
 
     _reactor().callWhenRunning(_take_over_sigterm)
-    CommandLineInterface.entrypoint()
+    CommandLineInterface().run(daphne_arguments(sys.argv[1:]))
 
 
 if __name__ == "__main__":

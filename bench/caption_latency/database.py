@@ -103,6 +103,9 @@ def server_environment(database_url: str, redis_url: str | None) -> dict[str, st
         # The benchmark loads one process with N lectures to find where latency breaks: the
         # server must not refuse the extra ones (captions.capacity).
         "LIVE_CAPACITY": os.environ.get("LIVE_CAPACITY", "1000"),
+        # Database connections kept per thread, as in production (infra/k8s/base/config.yaml):
+        # with 0, every read on the thread pool connects to PostgreSQL anew.
+        "CONN_MAX_AGE": "60",
     }
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     if redis_url:
@@ -115,6 +118,7 @@ def server_environment(database_url: str, redis_url: str | None) -> dict[str, st
 def setup_django(database_url: str, redis_url: str | None) -> None:
     """Django in this process, on the server's settings and database (for the fixtures)."""
     os.environ.update(server_environment(database_url, redis_url))
+    os.environ["CONN_MAX_AGE"] = "0"  # this process drops the scratch database at the end
     if not redis_url:
         os.environ.pop("REDIS_URL", None)
     import django

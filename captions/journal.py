@@ -100,8 +100,22 @@ def segments(lecture_id: int) -> list[Segment]:
 
 
 def end_sample(lecture_id: int) -> int:
-    """The first sample on the lecture's time line after all journalled audio (0: none)."""
-    return max((segment.end_sample for segment in segments(lecture_id)), default=0)
+    """The first sample on the lecture's time line after all audio received so far: the
+    journal's segments, and the file kept before if the lecture was resumed (0: none)."""
+    return max(
+        (segment.end_sample for segment in segments(lecture_id)), default=_kept_end(lecture_id)
+    )
+
+
+def _kept_end_path(lecture_id: int) -> Path:
+    return audio_dir(lecture_id) / "kept-end.json"
+
+
+def _kept_end(lecture_id: int) -> int:
+    try:
+        return int(json.loads(_kept_end_path(lecture_id).read_text())["end_sample"])
+    except (OSError, ValueError, KeyError):
+        return 0
 
 
 class JournalWriter:
@@ -270,8 +284,10 @@ def _join(lecture_id: int) -> bool:
     if previous is not None:
         pieces.append((0, _kept_chunks(previous)))
     pieces += [(segment.start_sample, _segment_chunks(segment)) for segment in finished]
-    pending, _seconds = encode_pending_audio(lecture_id, _timeline(pieces))
+    pending, seconds = encode_pending_audio(lecture_id, _timeline(pieces))
     keep_pending_audio(lecture_id, pending)
+    # Where the kept file ends, without decoding it: a resumed broadcast must not repeat it.
+    _kept_end_path(lecture_id).write_text(json.dumps({"end_sample": round(seconds * SAMPLE_RATE)}))
     for segment in finished:
         with contextlib.suppress(OSError):
             segment.remove()

@@ -112,7 +112,9 @@ def test_segments_are_joined_on_the_lecture_time_line_and_a_resume_adds_to_the_f
     assert loudness(0.1, 0.9) > 0.1 and loudness(2.1, 2.9) > 0.1
     assert loudness(1.1, 1.9) < 0.01  # nothing was received there: silence, not a shift
 
-    # Resumed after an end by mistake: the new audio is added at its place on the time line.
+    # Resumed after an end by mistake: what is kept counts as received (a resend skips it), and
+    # the new audio is added at its place on the time line.
+    assert journal.end_sample(42) == 3 * SAMPLE_RATE
     third = journal.JournalWriter(42, start_sample=4 * SAMPLE_RATE, language="ko")
     third.append(tone(0.5))
     third.close(transcribed=True)

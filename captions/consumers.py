@@ -272,12 +272,17 @@ class BroadcastConsumer(LectureSocket):
         except Exception:  # never keeps the instructor off the air: the lecture's end retries
             logger.exception("unheard audio not captioned", extra={"lecture_id": self.lecture_id})
         session_start = max(first_sample, journal_end)
-        writer = await asyncio.to_thread(
-            journal.JournalWriter,
-            self.lecture_id,
-            start_sample=session_start,
-            language=message.language,
-        )
+        try:
+            writer: journal.JournalWriter | None = await asyncio.to_thread(
+                journal.JournalWriter,
+                self.lecture_id,
+                start_sample=session_start,
+                language=message.language,
+            )
+        except OSError:  # the media volume is gone: captions go on, unacknowledged
+            logger.exception("audio journal unavailable", extra={"lecture_id": self.lecture_id})
+            metrics.JOURNAL_FAILURES.inc()
+            writer = None
         self.session = LiveSession(
             lecture_id=self.lecture_id,
             engine=engine,

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from channels.db import database_sync_to_async
+from pytest_django import Settings
 
 from captions import journal
 from captions.models import TranscriptSegment
@@ -165,3 +166,22 @@ async def test_audio_a_killed_server_journalled_is_captioned_when_the_lecture_en
     path = kept_audio(world.lecture.pk)
     assert path is not None
     assert abs(decode_media(path).size / SAMPLE_RATE - (2.0 + len(english_pcm) / 32_000)) < 0.1
+
+
+async def test_without_a_media_volume_captions_go_on_unacknowledged(
+    world: World, sockets: list[Socket], english_pcm: bytes, tmp_path: Path, settings: Settings
+) -> None:
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("")
+    settings.LECTURE_AUDIO_ROOT = str(blocked / "audio")  # every write there fails
+    socket = await open_broadcast(world, sockets)
+    await socket.send_json(START)
+    await socket.receive_until("started")
+    await send_audio(socket, english_pcm)
+    await socket.send_json({"type": "stop"})
+    messages = []
+    while (message := await socket.receive(timeout=180))["type"] != "stopped":
+        messages.append(message["type"])
+    assert "ack" not in messages  # nothing is safe beyond the captions: the page keeps it
+    spoken = await database_sync_to_async(spoken_text)(world.lecture)
+    assert word_error_rate(ENGLISH_TEXT, spoken) < 0.2, spoken

@@ -22,9 +22,15 @@ from lectures.services import lecture_end
 from ml.asr import SAMPLE_RATE
 from ml.error_rates import word_error_rate
 from ml.media import decode_media
-from tests.captions.conftest import Socket, broadcast_path
+from tests.captions.conftest import Socket
 from tests.captions.test_audio_journal import start_writer
-from tests.captions.test_broadcast_socket import FRAME_BYTES, START, make_live, stored
+from tests.captions.test_broadcast_socket import (
+    FRAME_BYTES,
+    START,
+    make_live,
+    open_broadcast,
+    stored,
+)
 from tests.conftest import World
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -36,14 +42,6 @@ BYTES_PER_MS = 32
 def english_pcm(tmp_path_factory: pytest.TempPathFactory) -> bytes:
     directory: Path = tmp_path_factory.mktemp("speech")
     return spoken_pcm16(ENGLISH_TEXT, "en-us", directory, then_silence_s=1.5)
-
-
-async def open_broadcast(world: World, sockets: list[Socket]) -> Socket:
-    await database_sync_to_async(make_live)(world.lecture)
-    socket = await Socket(broadcast_path(world.lecture.pk), world.instructor).open()
-    sockets.append(socket)
-    assert (await socket.receive())["type"] == "ready"
-    return socket
 
 
 async def send_audio(socket: Socket, pcm: bytes) -> None:

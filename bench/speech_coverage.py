@@ -12,6 +12,9 @@ from ml.asr import SAMPLE_RATE, FloatAudio
 
 # Whisper's word times and the VAD's region edges differ by a few hundred ms.
 MARGIN_S = 0.3
+# Regions split at pauses this long (the VAD's default, 2 s, makes a whole lecture whose
+# speakers pause 0.3-0.8 s between sentences one region, and a skipped sentence invisible).
+MIN_SILENCE_MS = 250
 
 
 @dataclass(frozen=True)
@@ -24,7 +27,9 @@ def speech_coverage(audio: FloatAudio, captions_s: Sequence[tuple[float, float]]
     """`captions_s`: (start s, end s) of each final, on the same clock as `audio`."""
     regions = [
         (region["start"] / SAMPLE_RATE, region["end"] / SAMPLE_RATE)
-        for region in get_speech_timestamps(audio, VadOptions(), sampling_rate=SAMPLE_RATE)
+        for region in get_speech_timestamps(
+            audio, VadOptions(min_silence_duration_ms=MIN_SILENCE_MS), sampling_rate=SAMPLE_RATE
+        )
     ]
     uncovered = [
         (round(start, 2), round(end, 2))

@@ -12,7 +12,15 @@ class CountingEngine:
         self.calls = 0
 
     def transcribe(
-        self, audio: FloatAudio, *, language: str, prompt: str | None, beam_size: int = 1
+        self,
+        audio: FloatAudio,
+        *,
+        language: str,
+        prompt: str | None,
+        beam_size: int = 1,
+        fast: bool = False,
     ) -> list[TranscribedSegment]:
         self.calls += 1
-        return self.inner.transcribe(audio, language=language, prompt=prompt, beam_size=beam_size)
+        return self.inner.transcribe(
+            audio, language=language, prompt=prompt, beam_size=beam_size, fast=fast
+        )

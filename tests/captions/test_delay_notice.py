@@ -40,11 +40,17 @@ class SlowEngine:
         self.extra_s = extra_s
 
     def transcribe(
-        self, audio: FloatAudio, *, language: str, prompt: str | None, beam_size: int = 1
+        self,
+        audio: FloatAudio,
+        *,
+        language: str,
+        prompt: str | None,
+        beam_size: int = 1,
+        fast: bool = False,
     ) -> list[TranscribedSegment]:
         time.sleep(self.extra_s)
         result: list[TranscribedSegment] = self.inner.transcribe(
-            audio, language=language, prompt=prompt, beam_size=beam_size
+            audio, language=language, prompt=prompt, beam_size=beam_size, fast=fast
         )
         return result
 

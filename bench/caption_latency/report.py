@@ -72,7 +72,7 @@ def load_table(results: Sequence[ConfigResult]) -> str:
             else ", ".join(f"{reason} {n}" for reason, n in sorted(r.dropped_words.items()) if n)
             or "0"
         )
-        skipped = f"{len(r.uncovered_speech)} of {r.speech_regions}"
+        skipped = f"{len(r.uncovered_speech)} of {r.speech_regions}" if r.speech_regions else "-"
         notice = "-" if r.max_delay_notice_s is None else str(r.max_delay_notice_s)
         if r.max_delay_notice_s is not None and not r.delay_cleared:
             notice += " (not cleared)"
@@ -81,7 +81,8 @@ def load_table(results: Sequence[ConfigResult]) -> str:
             f"| {_s(r.p95_s)} | {_s(r.max_s)} "
             f"| {'-' if r.words_lost is None else r.words_lost} | {skipped} | {dropped} "
             f"| {_s(r.server_cpu_per_audio_s)} | {r.hog_cpu_pct:.0f} "
-            f"| {max(0.0, r.other_cpu_pct):.0f} | {notice} | {'yes' if met else '**no**'} |"
+            f"| {max(0.0, r.other_cpu_pct):.0f} | {notice} "
+            f"| {('yes' if met else '**no**') if r.speech_regions else '-'} |"
         )
     return header + "\n".join(rows) + "\n"
 

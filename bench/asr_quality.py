@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import multiprocessing
 import os
 import platform
 import sys
@@ -50,8 +49,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run as `python bench/asr_quality.py`
     sys.path.insert(0, str(ROOT))
 
-from faster_whisper.vad import VadOptions, get_speech_timestamps  # type: ignore[import-untyped]  # noqa: E402
-
+from bench.speech_coverage import speech_coverage  # noqa: E402
+from hearus_testkit.cpu_hogs import cpu_hogs  # noqa: E402
 from hearus_testkit.read_speech import (  # noqa: E402
     ENGLISH_PASSAGES,
     KOREAN_PASSAGES,
@@ -201,19 +200,6 @@ def print_quality(results: dict[str, Any]) -> None:
 # -- real-time pace beside busy processes ---------------------------------------------------------
 
 
-def _burn() -> None:
-    while True:
-        pass
-
-
-def start_hogs(count: int) -> list[multiprocessing.Process]:
-    burners = [multiprocessing.Process(target=_burn, daemon=True) for _ in range(count)]
-    for burner in burners:
-        burner.start()
-    time.sleep(0.5 if count else 0.0)
-    return burners
-
-
 def paced(engine: WhisperEngine, clips: list[Clip], hogs: int) -> dict[str, Any]:
     audio = np.concatenate([clip.audio for clip in clips])
     language = clips[0].passage.language
@@ -250,16 +236,9 @@ def paced(engine: WhisperEngine, clips: list[Clip], hogs: int) -> dict[str, Any]
     received += [(now, final) for final in update.finals]
     cpu_s = time.process_time() - cpu_started
     latencies = [max(0.0, at - final.end_ms / 1000) for at, final in received]
-    regions = get_speech_timestamps(audio, VadOptions(), sampling_rate=SAMPLE_RATE)
-    uncovered = [
-        (region["start"] / SAMPLE_RATE, region["end"] / SAMPLE_RATE)
-        for region in regions
-        if not any(
-            final.start_ms / 1000 < region["end"] / SAMPLE_RATE + 0.3
-            and final.end_ms / 1000 > region["start"] / SAMPLE_RATE - 0.3
-            for _, final in received
-        )
-    ]
+    coverage = speech_coverage(
+        audio, [(final.start_ms / 1000, final.end_ms / 1000) for _, final in received]
+    )
     reference = " ".join(clip.passage.text for clip in clips)
     text = " ".join(final.text for _, final in received)
     from ml.error_rates import word_error_rate
@@ -272,8 +251,8 @@ def paced(engine: WhisperEngine, clips: list[Clip], hogs: int) -> dict[str, Any]
         "p95_s": float(np.percentile(latencies, 95)) if latencies else None,
         "max_s": max(latencies) if latencies else None,
         "max_reported_lag_s": max(lags) if lags else None,
-        "uncovered_speech_regions": uncovered,
-        "speech_regions": len(regions),
+        "uncovered_speech_regions": coverage.uncovered,
+        "speech_regions": coverage.speech_regions,
         "wer": word_error_rate(reference, text),
         "cpu_per_audio_s": cpu_s / (audio.size / SAMPLE_RATE),
         "stats": _stats(transcriber),
@@ -306,17 +285,13 @@ def main() -> None:
     )
     engine.transcribe(clips[0].audio[: 3 * SAMPLE_RATE], language=clips[0].passage.language)
 
-    burners = start_hogs(args.cpu_hog)
-    try:
+    with cpu_hogs(args.cpu_hog):
         if args.paced:
             result: dict[str, Any] = paced(engine, clips, args.cpu_hog)
             print(json.dumps(result, indent=1, ensure_ascii=False))
         else:
             result = quality(engine, clips)
             print_quality(result)
-    finally:
-        for burner in burners:
-            burner.kill()
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(result, ensure_ascii=False, indent=1))

@@ -2,8 +2,10 @@
 
 - `speech`: speech made on the spot by espeak-ng, PCM16 frames and silence;
 - `texts`: the fixture texts (spoken English and Korean, Korean lecture captions);
-- `engines`: a Whisper engine wrapper that counts its calls;
-- `daphne`: a real Daphne server in a child process;
+- `engines`: Whisper engine wrappers: one that counts its calls, one slower than real time;
+- `daphne`: a real Daphne server in a child process; `slow_asgi`: the application it serves
+  when the server must fall behind the speech by itself (the slow engine);
+- `cpu_hogs`: processes that each burn one core beside a benchmark;
 - `tools`: `MissingTool`, raised when a system tool (espeak-ng, ...) is not installed.
 
 Nothing here imports pytest: the benchmarks run without it. The test suite turns `MissingTool`

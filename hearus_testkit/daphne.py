@@ -19,15 +19,17 @@ def free_port() -> int:
 
 
 @contextmanager
-def daphne_process(env: dict[str, str], log_path: Path) -> Iterator[tuple[str, int]]:
-    """Serve hearus_site.asgi with Daphne in a child process with `env`, logging to `log_path`;
-    yield (base URL, pid) once /healthz answers; stop it afterwards."""
+def daphne_process(
+    env: dict[str, str], log_path: Path, application: str = "hearus_site.asgi:application"
+) -> Iterator[tuple[str, int]]:
+    """Serve `application` (hearus_site.asgi) with Daphne in a child process with `env`, logging
+    to `log_path`; yield (base URL, pid) once /healthz answers; stop it afterwards."""
     port = free_port()
     # The product's own command (Daphne with its defaults and graceful stop).
     command = [sys.executable, "-m", "hearus_site.serve", "-b", "127.0.0.1", "-p", str(port)]
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            [*command, "hearus_site.asgi:application"],
+            [*command, application],
             cwd=ROOT,
             env=env,
             stdout=log,

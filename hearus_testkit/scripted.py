@@ -39,7 +39,13 @@ class ScriptedEngine:
         self.transcriber: StreamingTranscriber | None = None
 
     def transcribe(
-        self, audio: FloatAudio, *, language: str, prompt: str | None, beam_size: int = 1
+        self,
+        audio: FloatAudio,
+        *,
+        language: str,
+        prompt: str | None,
+        beam_size: int = 1,
+        fast: bool = False,
     ) -> list[TranscribedSegment]:
         assert self.transcriber is not None
         offset = self.transcriber.buffer_start_s

@@ -94,11 +94,18 @@ def collect_segments(segments: Iterable[Any]) -> list[TranscribedSegment]:
 class SpeechRecognizer(Protocol):
     """What the streaming layer needs from an engine; tests script a fake one.
 
-    `beam_size` above 1 asks for beam search (more accurate, slower); an engine may ignore it.
+    `beam_size` above 1 asks for beam search (more accurate, slower); `fast` asks for a cheaper
+    decode at some cost in accuracy (the caller is behind the speech). An engine may ignore both.
     """
 
     def transcribe(
-        self, audio: FloatAudio, *, language: str, prompt: str | None, beam_size: int = 1
+        self,
+        audio: FloatAudio,
+        *,
+        language: str,
+        prompt: str | None,
+        beam_size: int = 1,
+        fast: bool = False,
     ) -> list[TranscribedSegment]: ...
 
 
@@ -125,10 +132,24 @@ class DecodingOptions:
     # "Encoder window"), so the stock window is the default.
     min_encoder_window_s: float = 30.0
     encoder_padding_s: float = 2.0
+    # ... and of a `fast` decode (a live lecture behind its speech, whose buffer is then at most
+    # 8 s): ~0.5x the stock window's cost; English WER unchanged at 15 s, broken at 10 s
+    # (docs/benchmarks.md, "Encoder window"). Only used when the alternative is captions that
+    # fall further behind, and only in the languages where it was measured not to cost
+    # accuracy. Korean is not one: under load its test speech scatters too much (CER 74-97 %
+    # with or without) to show the shorter window harmless, and short windows are reported to
+    # hurt Korean (CTranslate2 issue #2100).
+    fast_encoder_window_s: float = 15.0
+    fast_encoder_window_languages: tuple[str, ...] = ("en",)
 
-    def encoder_frames(self, duration_s: float) -> int | None:
+    def encoder_frames(
+        self, duration_s: float, *, fast: bool = False, language: str = ""
+    ) -> int | None:
         """Mel frames the encoder sees for `duration_s` of audio; None for the whole window."""
-        seconds = max(duration_s + self.encoder_padding_s, self.min_encoder_window_s)
+        window = self.min_encoder_window_s
+        if fast and language in self.fast_encoder_window_languages:
+            window = min(window, self.fast_encoder_window_s)
+        seconds = max(duration_s + self.encoder_padding_s, window)
         frames = int(np.ceil(seconds * _FRAMES_PER_SECOND / 2)) * 2  # the encoder halves it
         return None if frames >= _WHISPER_WINDOW_FRAMES else frames
 
@@ -262,19 +283,27 @@ class WhisperEngine:
         return {**self.greedy_options(language), "beam_size": beam_size, "best_of": 1}
 
     def transcribe(
-        self, audio: FloatAudio, *, language: str, prompt: str | None = None, beam_size: int = 1
+        self,
+        audio: FloatAudio,
+        *,
+        language: str,
+        prompt: str | None = None,
+        beam_size: int = 1,
+        fast: bool = False,
     ) -> list[TranscribedSegment]:
         """Transcribe 16 kHz mono float32 audio (at most 30 s) in `language`. Blocks the caller.
 
         The decode may generate at most `token_budget(duration)` tokens; `beam_size` > 1 runs
-        beam search instead of greedy decoding."""
+        beam search instead of greedy decoding; `fast` encodes a shorter window
+        (`DecodingOptions.fast_encoder_window_s`) in the languages where that was measured."""
         samples = np.ascontiguousarray(audio, dtype=np.float32)
         if samples.ndim != 1:
             raise ValueError("audio must be one channel (a 1-D array)")
         if samples.size == 0:
             return []
         duration_s = samples.size / SAMPLE_RATE
-        with self._encoder_window(self.options.encoder_frames(duration_s)):
+        frames = self.options.encoder_frames(duration_s, fast=fast, language=language)
+        with self._encoder_window(frames):
             options = (
                 self.beam_options(language, beam_size)
                 if beam_size > 1

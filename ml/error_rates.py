@@ -52,3 +52,35 @@ def character_error_rate(reference: str, hypothesis: str) -> float:
         list(normalize_text(reference).replace(" ", "")),
         list(normalize_text(hypothesis).replace(" ", "")),
     )
+
+
+def deleted_words(reference: str, hypothesis: str) -> int:
+    """Reference words with nothing in the hypothesis at their place: the deletions of a
+    minimum-edit alignment (a misheard word is a substitution, not a deletion). Speech that no
+    caption carries shows up here, not only in the error rate."""
+    ref = normalize_text(reference).split()
+    hyp = normalize_text(hypothesis).split()
+    # cost[i][j]: edits between ref[:i] and hyp[:j]; walked back from the end to count deletions
+    cost = [list(range(len(hyp) + 1))]
+    for i, ref_word in enumerate(ref, start=1):
+        row = [i]
+        for j, hyp_word in enumerate(hyp, start=1):
+            row.append(
+                min(
+                    cost[i - 1][j] + 1,
+                    row[j - 1] + 1,
+                    cost[i - 1][j - 1] + (ref_word != hyp_word),
+                )
+            )
+        cost.append(row)
+    deletions = 0
+    i, j = len(ref), len(hyp)
+    while i > 0:
+        if j > 0 and cost[i][j] == cost[i - 1][j - 1] + (ref[i - 1] != hyp[j - 1]):
+            i, j = i - 1, j - 1  # a match or a substitution comes first on a tie
+        elif cost[i][j] == cost[i - 1][j] + 1:
+            deletions += 1
+            i -= 1
+        else:
+            j -= 1
+    return deletions

@@ -624,16 +624,17 @@ class StreamingTranscriber:
         audio = self._audio[: until - self._buffer_start]
         accurate = self._mode == Mode.ACCURATE
         beam_size = self.config.accurate_beam_size if accurate else 1
+        fast = self._mode in (Mode.BEHIND, Mode.CATCH_UP)  # a cheaper decode, sooner captions
         started = self._clock()
         segments = self.engine.transcribe(
-            audio, language=self.language, prompt=self._prompt(), beam_size=beam_size
+            audio, language=self.language, prompt=self._prompt(), beam_size=beam_size, fast=fast
         )
         if self._echoes_prompt(segments):
             # Whisper copied its prompt (the last captions, the vocabulary) rather than hearing
             # the audio: listen again without one. (A vocabulary echo left after that is dropped
             # by `clean_segments`; a sentence said again is kept: lecturers repeat themselves.)
             segments = self.engine.transcribe(
-                audio, language=self.language, prompt=None, beam_size=beam_size
+                audio, language=self.language, prompt=None, beam_size=beam_size, fast=fast
             )
         elapsed = self._clock() - started
         new_audio_s = max(0, until - self._transcribed_until) / SAMPLE_RATE

@@ -21,7 +21,9 @@ def test_database_url() -> str:
 
 
 @contextmanager
-def daphne_server(extra_env: dict[str, str] | None = None) -> Iterator[str]:
+def daphne_server(
+    extra_env: dict[str, str] | None = None, application: str = "hearus_site.asgi:application"
+) -> Iterator[str]:
     """A Daphne server on the test database; yield its base URL (http://127.0.0.1:PORT)."""
     env = {
         **os.environ,
@@ -33,5 +35,6 @@ def daphne_server(extra_env: dict[str, str] | None = None) -> Iterator[str]:
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     log_dir = ROOT / "var"
     log_dir.mkdir(exist_ok=True)
-    with daphne_process(env, log_dir / f"daphne-test-{os.getpid()}.log") as (base_url, _pid):
+    log_path = log_dir / f"daphne-test-{os.getpid()}.log"
+    with daphne_process(env, log_path, application) as (base_url, _pid):
         yield base_url

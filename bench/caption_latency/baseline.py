@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bench.caption_latency.lecture import Sentence, lecture_audio
+from bench.caption_latency.lecture import LectureAudio
 from hearus_testkit import MODEL_CACHE_DIR
 from ml.asr import SAMPLE_RATE, WhisperEngine
 from ml.audio import pcm16_to_float32
@@ -24,18 +24,17 @@ class OfflineResult:
     text: str
 
 
-def transcribe_offline(
-    sentences: Sequence[Sentence], rotations: Sequence[int]
-) -> dict[int, OfflineResult]:
-    """Whole-file transcription of each lecture audio by plain faster-whisper (greedy, VAD)."""
+def transcribe_offline(audios: Sequence[LectureAudio]) -> dict[int, OfflineResult]:
+    """Whole-file transcription of each lecture audio (one per rotation) by plain faster-whisper
+    (greedy, VAD)."""
     engine = WhisperEngine.load(resolve_whisper_model("", MODEL_CACHE_DIR))
     results: dict[int, OfflineResult] = {}
-    for rotation in sorted(set(rotations)):
-        audio = lecture_audio(sentences, rotation)
+    for audio in {audio.rotation: audio for audio in audios}.values():
+        rotation = audio.rotation
         started = time.perf_counter()
         segments, _info = engine.model.transcribe(
             pcm16_to_float32(audio.pcm),
-            language="en",
+            language=audio.language,
             beam_size=1,
             temperature=0.0,
             vad_filter=True,
@@ -53,21 +52,21 @@ def transcribe_offline(
     return results
 
 
-def asr_call_costs(sentences: Sequence[Sentence]) -> dict[float, float]:
+def asr_call_costs(lecture: LectureAudio) -> dict[float, float]:
     """Seconds one live ASR call (`WhisperEngine.transcribe`, as the stream calls it) takes on
     this machine for audio windows of a few lengths: median of 3 calls each. The engine is the
     server's (`captions.engine.get_engine`: same model and settings, encoder window included)."""
     from captions.engine import get_engine  # Django is set up by then
 
     engine = get_engine()
-    audio = pcm16_to_float32(lecture_audio(sentences, 0).pcm)
+    audio = pcm16_to_float32(lecture.pcm)
     costs: dict[float, float] = {}
     for seconds in (1.0, 3.0, 6.0, 12.0):
         window = audio[: round(seconds * SAMPLE_RATE)]
         times = []
         for _ in range(3):
             started = time.perf_counter()
-            engine.transcribe(window, language="en", prompt=None)
+            engine.transcribe(window, language=lecture.language, prompt=None)
             times.append(time.perf_counter() - started)
         costs[seconds] = float(np.median(times))
     return costs

@@ -8,8 +8,8 @@ import os
 import shlex
 import signal
 import sys
-from collections.abc import Sequence
-from dataclasses import asdict
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from bench.caption_latency import BENCH_DIR
@@ -24,12 +24,19 @@ from bench.caption_latency.database import (
     setup_django,
 )
 from bench.caption_latency.fixtures import LecturePlan, create_lectures
-from bench.caption_latency.lecture import Sentence, lecture_audio, load_sentences, rotation_for
+from bench.caption_latency.lecture import (
+    LectureAudio,
+    file_audio,
+    lecture_audio,
+    load_sentences,
+    rotation_for,
+)
 from bench.caption_latency.machine import hardware, raise_fd_limit, wait_for_quiet
 from bench.caption_latency.measure import Measurement, measure
 from bench.caption_latency.report import (
     Report,
     latency_table,
+    load_table,
     markdown_block,
     print_report,
     update_markdown,
@@ -37,20 +44,35 @@ from bench.caption_latency.report import (
 from bench.caption_latency.results import ConfigResult, summarize
 from bench.caption_latency.server import Server, daphne_server
 from hearus_testkit import ROOT
+from hearus_testkit.cpu_hogs import cpu_hogs
 
 COMMAND = "python -m bench.caption_latency"
 # Server settings a run may be given through the environment; named in the reported command.
 REPORTED_SETTINGS = ("WHISPER_LIVE_ENCODER_WINDOW_S", "WHISPER_MODEL", "CHANNEL_LAYER")
 
 
-def _counts(text: str) -> list[int]:
+def _numbers(text: str, smallest: int) -> list[int]:
     try:
         values = [int(part) for part in text.split(",") if part.strip()]
     except ValueError:
         values = []
-    if not values or min(values) < 1:
-        raise argparse.ArgumentTypeError(f"expected positive numbers like 1,2,4; got {text!r}")
+    if not values or min(values) < smallest:
+        raise argparse.ArgumentTypeError(
+            f"expected numbers >= {smallest} like {smallest},2,4; got {text!r}"
+        )
     return values
+
+
+def _counts(text: str) -> list[int]:
+    return _numbers(text, 1)
+
+
+def _hog_counts(text: str) -> list[int]:
+    return _numbers(text, 0)
+
+
+# The audio lecture `index` of `count` streams.
+AudioFor = Callable[[int, int], LectureAudio]
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -62,6 +84,19 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--viewers", type=_counts, default=[1], help="M viewers per lecture, e.g. 1,100,500"
     )
+    parser.add_argument(
+        "--cpu-hog",
+        type=_hog_counts,
+        default=[0],
+        help="K processes burning one core each beside the server, e.g. 0,1,2 (one run each)",
+    )
+    parser.add_argument(
+        "--audio", type=Path, help="stream this audio file (any format PyAV reads) instead"
+    )
+    parser.add_argument(
+        "--reference", type=Path, help="with --audio: a text file of what is said in it"
+    )
+    parser.add_argument("--language", default="en", help="with --audio: the course language")
     parser.add_argument("--database-url", help="postgres://.../hearus_bench (default: SQLite)")
     parser.add_argument("--redis-url", help="redis://127.0.0.1:6379/9 for the channel layer")
     parser.add_argument("--url", help="a running server (http://host:port) instead of a fresh one")
@@ -96,7 +131,23 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         parser.error("--url needs --database-url (the server's database)")
     if args.redis_url:
         check_redis_url(args.redis_url)
+    if (args.reference or args.language != "en") and not args.audio:
+        parser.error("--reference and --language go with --audio")
     return args
+
+
+def audio_source(args: argparse.Namespace) -> tuple[AudioFor, str]:
+    """What the lectures stream, and its description for the report."""
+    if args.audio:
+        reference = args.reference.read_text().strip() if args.reference else ""
+        audio = file_audio(args.audio, reference, args.language)
+        return (lambda _index, _count: audio), audio.description
+    sentences = load_sentences(args.seed)
+
+    def rotated(index: int, count: int) -> LectureAudio:
+        return lecture_audio(sentences, rotation_for(index, count, len(sentences)))
+
+    return rotated, rotated(0, 1).description
 
 
 def server_settings_prefix() -> str:
@@ -126,7 +177,7 @@ def run(args: argparse.Namespace) -> int:
     run_id = datetime.datetime.now().strftime("%m%d%H%M%S")
     BENCH_DIR.mkdir(parents=True, exist_ok=True)
     raise_fd_limit(4 * max(args.instructors) * max(args.viewers) + 1024)
-    sentences = load_sentences(args.seed)
+    audio_for, audio_description = audio_source(args)
     own_server = not args.url
     database = prepare_database(args.database_url, own_server=own_server, run_id=run_id)
     setup, default_label = setup_name(database, args.redis_url, not own_server)
@@ -134,12 +185,17 @@ def run(args: argparse.Namespace) -> int:
         flush_redis(args.redis_url)
     try:
         setup_django(database.url, args.redis_url)
-        results = run_configurations(args, run_id, setup, sentences, database)
+        results = run_configurations(args, run_id, setup, audio_for, database)
         offline = call_costs = None
         if args.compare_offline:
-            call_costs = asr_call_costs(sentences)
-            rotations = [rotation for result in results for rotation in result.rotations]
-            offline = transcribe_offline(sentences, rotations)
+            call_costs = asr_call_costs(audio_for(0, 1))
+            streamed = {
+                audio.rotation: audio
+                for result in results
+                for index in range(result.instructors)
+                for audio in [audio_for(index, result.instructors)]
+            }
+            offline = transcribe_offline(list(streamed.values()))
     finally:
         drop_scratch_database(database)
         if args.redis_url and own_server:
@@ -154,6 +210,7 @@ def run(args: argparse.Namespace) -> int:
         results=results,
         offline=offline,
         call_costs=call_costs,
+        audio=audio_description,
     )
     out = BENCH_DIR / f"results-{report.label}-{run_id}.json"
     report.save(out)
@@ -167,25 +224,27 @@ def run_configurations(
     args: argparse.Namespace,
     run_id: str,
     setup: str,
-    sentences: Sequence[Sentence],
+    audio_for: AudioFor,
     database: Database,
 ) -> list[ConfigResult]:
-    """Every N x M; a configuration disturbed by other load runs again (`--retry-busy`)."""
+    """Every hogs x N x M; a configuration disturbed by other load runs again (`--retry-busy`)."""
     results: list[ConfigResult] = []
-    for instructors in args.instructors:
-        for viewers in args.viewers:
-            attempts: list[ConfigResult] = []
-            for attempt in range(1 + args.retry_busy):
-                result = run_configuration(
-                    args, run_id, setup, sentences, instructors, viewers, database, attempt
-                )
-                print(latency_table([result]), flush=True)
-                attempts.append(result)
-                if result.other_cpu_pct < args.quiet_threshold:
-                    break
-                print(f"  other load {result.other_cpu_pct:.0f}% of a core: again", flush=True)
-            # the run least disturbed by other processes
-            results.append(min(attempts, key=lambda r: r.other_cpu_pct))
+    for hogs in args.cpu_hog:
+        for instructors in args.instructors:
+            for viewers in args.viewers:
+                config = Config(instructors=instructors, viewers=viewers, hogs=hogs)
+                attempts: list[ConfigResult] = []
+                for attempt in range(1 + args.retry_busy):
+                    result = run_configuration(
+                        args, run_id, setup, audio_for, config, database, attempt
+                    )
+                    print(latency_table([result]), load_table([result]), sep="\n", flush=True)
+                    attempts.append(result)
+                    if result.other_cpu_pct < args.quiet_threshold or attempt == args.retry_busy:
+                        break
+                    print(f"  other load {result.other_cpu_pct:.0f}% of a core: again", flush=True)
+                # the run least disturbed by other processes
+                results.append(min(attempts, key=lambda r: r.other_cpu_pct))
     return results
 
 
@@ -205,42 +264,70 @@ def _write_markdown(args: argparse.Namespace, report: Report) -> None:
         print(f"updated {args.markdown_file}")
 
 
+@dataclass(frozen=True)
+class Config:
+    instructors: int
+    viewers: int
+    hogs: int
+
+    @property
+    def slug(self) -> str:
+        return f"n{self.instructors}m{self.viewers}" + (f"h{self.hogs}" if self.hogs else "")
+
+
 def run_configuration(
     args: argparse.Namespace,
     run_id: str,
     setup: str,
-    sentences: Sequence[Sentence],
-    instructors: int,
-    viewers: int,
+    audio_for: AudioFor,
+    config: Config,
     database: Database,
     attempt: int = 0,
 ) -> ConfigResult:
+    instructors, viewers = config.instructors, config.viewers
     suffix = f"-a{attempt}" if attempt else ""
-    tag = f"b{run_id}n{instructors}m{viewers}{suffix}"
-    audios = [
-        lecture_audio(sentences, rotation_for(index, instructors, len(sentences)))
-        for index in range(instructors)
-    ]
+    tag = f"b{run_id}{config.slug}{suffix}"
+    audios = [audio_for(index, instructors) for index in range(instructors)]
     plans = create_lectures(tag, audios, viewers)
     own_server = not args.url
     warm_plan = create_lectures(f"{tag}w", audios[:1], 0)[0] if own_server else None
     print(
-        f"{setup}: N={instructors} x M={viewers}, {audios[0].duration_s:.1f} s of audio ...",
+        f"{setup}: N={instructors} x M={viewers}, {config.hogs} hog cores, "
+        f"{audios[0].duration_s:.1f} s of audio ...",
         flush=True,
     )
     waited, busy = wait_for_quiet(args.quiet_wait, args.quiet_threshold)
-    print(f"  started after {waited:.0f} s; other load {busy:.0f}% of a core", flush=True)
-    if own_server:
-        log_path = BENCH_DIR / f"daphne-{run_id}-n{instructors}-m{viewers}{suffix}.log"
-        env = server_environment(database.url, args.redis_url)
-        with daphne_server(env, log_path) as server:
-            measurement = asyncio.run(measure(server, plans, warm_plan, args.settle_timeout))
-    else:
-        server = Server(url=args.url.rstrip("/"), pid=args.server_pid, log_path=None)
-        measurement = asyncio.run(measure(server, plans, None, args.settle_timeout))
-    raw_path = BENCH_DIR / f"raw-{run_id}-n{instructors}-m{viewers}{suffix}.json"
+    load_before = os.getloadavg()[0]
+    print(
+        f"  started after {waited:.0f} s; other load {busy:.0f}% of a core, "
+        f"load average {load_before:.2f}",
+        flush=True,
+    )
+    with cpu_hogs(config.hogs) as hog_pids:
+        if own_server:
+            log_path = BENCH_DIR / f"daphne-{run_id}-{config.slug}{suffix}.log"
+            env = server_environment(database.url, args.redis_url)
+            with daphne_server(env, log_path) as server:
+                measurement = asyncio.run(
+                    measure(server, plans, warm_plan, args.settle_timeout, hog_pids)
+                )
+        else:
+            server = Server(url=args.url.rstrip("/"), pid=args.server_pid, log_path=None)
+            measurement = asyncio.run(measure(server, plans, None, args.settle_timeout, hog_pids))
+        load_after = os.getloadavg()[0]
+    raw_path = BENCH_DIR / f"raw-{run_id}-{config.slug}{suffix}.json"
     write_raw(raw_path, plans, measurement)
-    return summarize(setup, plans, viewers, measurement, server, waited)
+    return summarize(
+        setup,
+        plans,
+        viewers,
+        measurement,
+        server,
+        waited,
+        hogs=config.hogs,
+        load_before=load_before,
+        load_after=load_after,
+    )
 
 
 def write_raw(path: Path, plans: Sequence[LecturePlan], measurement: Measurement) -> None:

@@ -15,7 +15,14 @@ from bench.caption_latency.fixtures import LecturePlan
 from bench.caption_latency.lecture import FRAME_BYTES, FRAME_S
 from ml.asr import SAMPLE_RATE
 
-START = {"type": "start", "sample_rate": SAMPLE_RATE, "format": "pcm_s16le", "language": "en"}
+
+def start_message(language: str) -> dict[str, Any]:
+    return {
+        "type": "start",
+        "sample_rate": SAMPLE_RATE,
+        "format": "pcm_s16le",
+        "language": language,
+    }
 
 
 @dataclass
@@ -37,6 +44,7 @@ class ViewerLog:
     closed: str = ""  # why the socket closed before the bench closed it
     closing: bool = False
     pending_display: float | None = None  # first non-empty partial since the last final
+    delay_notices: list[int] = field(default_factory=list)  # "captions delayed by N s"; 0 clears
 
     @property
     def max_seq(self) -> int:
@@ -59,6 +67,8 @@ class ViewerLog:
                     self.pending_display = now
                 if self.first_partial is None:
                     self.first_partial = now
+        elif kind == "delay":
+            self.delay_notices.append(int(message["seconds"]))
         elif kind == "snapshot":
             self.snapshot_seqs += [item["seq"] for item in message["finals"]]
 
@@ -164,7 +174,7 @@ class Broadcaster:
         self.ws = await open_socket(self.base_url, path, self.plan.instructor_cookie)
         self.reader = asyncio.create_task(self._read())
         await self._wait("ready", 120)
-        await self.ws.send(json.dumps(START))
+        await self.ws.send(json.dumps(start_message(self.plan.audio.language)))
         started = await self._wait("started", 300)
         self.log.offset_ms = int(started["offset_ms"])
 

@@ -62,7 +62,7 @@ class _Sessions:
 
 
 def _live_lecture(
-    tag: str, index: int, viewers: int, password: str
+    tag: str, index: int, viewers: int, password: str, language: str
 ) -> tuple[User, list[User], Lecture]:
     """A course with its instructor, `viewers` enrolled students and a live lecture."""
     from django.utils import timezone
@@ -78,7 +78,7 @@ def _live_lecture(
         batch_size=500,
     )
     course = Course.objects.create(
-        code=f"{tag}-{index}", title=f"Benchmark course {index}", language="en"
+        code=f"{tag}-{index}", title=f"Benchmark course {index}", language=language
     )
     course.instructors.add(instructor)
     Enrollment.objects.bulk_create(
@@ -106,7 +106,9 @@ def create_lectures(tag: str, audios: Sequence[LectureAudio], viewers: int) -> l
     with transaction.atomic():
         sessions = _Sessions()
         for index, audio in enumerate(audios):
-            instructor, students, lecture = _live_lecture(tag, index, viewers, unusable)
+            instructor, students, lecture = _live_lecture(
+                tag, index, viewers, unusable, audio.language
+            )
             plans.append(
                 LecturePlan(
                     lecture_id=lecture.pk,

@@ -1,4 +1,5 @@
-"""The lecture the broadcasters stream: English sentences spoken by espeak-ng, with pauses."""
+"""The lecture the broadcasters stream: English sentences spoken by espeak-ng, with pauses, or
+any audio file (`--audio FILE`, with `--reference TEXT_FILE` for what was said)."""
 
 import hashlib
 import json
@@ -14,6 +15,7 @@ from bench.caption_latency import BENCH_DIR
 from hearus_testkit.speech import pcm16, silence, synthesize, write_wav
 from ml.asr import SAMPLE_RATE, FloatAudio
 from ml.audio import read_wav
+from ml.media import decode_media
 
 FRAME_S = 0.1
 FRAME_BYTES = round(SAMPLE_RATE * FRAME_S) * 2
@@ -62,8 +64,10 @@ class Sentence:
 class LectureAudio:
     rotation: int  # index of the sentence this lecture starts with
     pcm: bytes  # PCM16 little-endian, 16 kHz mono
-    reference: str
+    reference: str  # what was said ("" when unknown: no error rates, no words lost)
     first_onset_s: float  # stream time where the first word begins
+    language: str = "en"
+    description: str = "English lecture by espeak-ng"
 
     @property
     def duration_s(self) -> float:
@@ -144,4 +148,20 @@ def lecture_audio(sentences: Sequence[Sentence], rotation: int) -> LectureAudio:
         pcm=pcm,
         reference=" ".join(sentence.text for sentence in order),
         first_onset_s=LEAD_SILENCE_S + order[0].onset_s,
+    )
+
+
+def file_audio(path: Path, reference: str, language: str) -> LectureAudio:
+    """Any audio or video file PyAV reads (`ml.media.decode_media`: 16 kHz mono), then the same
+    tail of silence as the espeak lecture, so its last words can become final."""
+    audio = np.concatenate([decode_media(path), silence(TAIL_SILENCE_S)])
+    pcm = pcm16(audio)
+    pcm += b"\x00" * (-len(pcm) % FRAME_BYTES)
+    return LectureAudio(
+        rotation=0,
+        pcm=pcm,
+        reference=reference,
+        first_onset_s=_onset_s(audio),
+        language=language,
+        description=f"{path.name} ({language})",
     )

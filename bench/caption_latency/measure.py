@@ -5,9 +5,11 @@ import asyncio
 import contextlib
 import os
 import time
+import urllib.request
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from prometheus_client.parser import text_string_to_metric_families
 from websockets.asyncio.client import ClientConnection
 
 from bench.caption_latency.clients import (
@@ -35,6 +37,9 @@ class Measurement:
     server_cpu_s: float | None
     client_cpu_s: float
     system_cpu_s: float  # every process on the machine, ours included
+    hog_cpu_s: float  # the `--cpu-hog` processes
+    # Words the server's filters kept off the screen during the run, by reason (its own metric)
+    dropped_words: dict[str, int] | None
     settled: bool
     settle_s: float
 
@@ -89,17 +94,24 @@ class _CpuClock:
     server: float | None
     client: float
     system: float
+    hog_pids: tuple[int, ...]
+    hogs: float
     started: float
 
     @classmethod
-    def start(cls, server_pid: int | None) -> "_CpuClock":
+    def start(cls, server_pid: int | None, hog_pids: Sequence[int]) -> "_CpuClock":
         return cls(
             server_pid=server_pid,
             server=process_cpu_s(server_pid) if server_pid else None,
             client=process_cpu_s(os.getpid()),
             system=system_busy_s(),
+            hog_pids=tuple(hog_pids),
+            hogs=sum(process_cpu_s(pid) for pid in hog_pids),
             started=time.monotonic(),
         )
+
+    def hogs_s(self) -> float:
+        return sum(process_cpu_s(pid) for pid in self.hog_pids) - self.hogs
 
     def server_s(self) -> float | None:
         if self.server_pid and self.server is not None:
@@ -150,14 +162,40 @@ async def _close(
     await asyncio.sleep(1.0)  # let the server run its disconnect handlers before it is stopped
 
 
+def _dropped_words(base_url: str) -> dict[str, int] | None:
+    """The server's `hearus_caption_dropped_words` counter by reason (None if /metrics fails)."""
+    try:
+        with urllib.request.urlopen(f"{base_url}/metrics", timeout=10) as response:
+            text = response.read().decode()
+    except OSError:
+        return None
+    counts: dict[str, int] = {}
+    for family in text_string_to_metric_families(text):
+        if family.name == "hearus_caption_dropped_words":
+            for sample in family.samples:
+                if sample.name.endswith("_total"):
+                    counts[sample.labels["reason"]] = int(sample.value)
+    return counts
+
+
+def _difference(
+    after: dict[str, int] | None, before: dict[str, int] | None
+) -> dict[str, int] | None:
+    if after is None or before is None:
+        return None
+    return {reason: after[reason] - before.get(reason, 0) for reason in after}
+
+
 async def measure(
     server: Server,
     plans: Sequence[LecturePlan],
     warm_plan: LecturePlan | None,
     settle_timeout_s: float,
+    hog_pids: Sequence[int] = (),
 ) -> Measurement:
     if warm_plan is not None:
         await warm_up(server.url, warm_plan)
+    dropped_before = await asyncio.to_thread(_dropped_words, server.url)
 
     limit = asyncio.Semaphore(CONNECT_CONCURRENCY)
     viewers = await _connect_viewers(server.url, plans, limit)
@@ -169,7 +207,7 @@ async def measure(
 
     t0 = time.monotonic() + 1.0
     await asyncio.sleep(t0 - time.monotonic() - 0.05)
-    cpu = _CpuClock.start(server.pid)
+    cpu = _CpuClock.start(server.pid, hog_pids)
     await _stream_all(broadcasters, broadcast_logs, t0)
 
     # Every final is stored and published before `stopped`; wait until each viewer has the last.
@@ -184,6 +222,8 @@ async def measure(
     server_cpu_s = cpu.server_s()
     client_cpu_s = process_cpu_s(os.getpid()) - cpu.client
     system_cpu_s = system_busy_s() - cpu.system
+    hog_cpu_s = cpu.hogs_s()
+    dropped = _difference(await asyncio.to_thread(_dropped_words, server.url), dropped_before)
     # Re-read: a final stored after the first read (none expected) must count as lost, not vanish.
     stored = await asyncio.to_thread(stored_segments_in_thread, lecture_ids)
 
@@ -197,6 +237,8 @@ async def measure(
         server_cpu_s=server_cpu_s,
         client_cpu_s=client_cpu_s,
         system_cpu_s=system_cpu_s,
+        hog_cpu_s=hog_cpu_s,
+        dropped_words=dropped,
         settled=settled,
         settle_s=settle_s,
     )

@@ -11,7 +11,10 @@ from bench.caption_latency.clients import BroadcastLog, ViewerLog
 from bench.caption_latency.fixtures import LecturePlan
 from bench.caption_latency.measure import Measurement
 from bench.caption_latency.server import Server, log_problems
+from bench.speech_coverage import Coverage, speech_coverage
 from hearus_testkit import ROOT
+from ml.audio import pcm16_to_float32
+from ml.error_rates import character_error_rate, deleted_words, word_error_rate
 
 
 @dataclass
@@ -55,10 +58,23 @@ class ConfigResult:
     broadcast_errors: list[str]
     server_log_problems: dict[str, int]
     server_log: str
+    # Since --cpu-hog and --audio (older saved runs have none of these):
+    hogs: int = 0  # busy processes beside the server, each burning one core
+    hog_cpu_pct: float = 0.0
+    load_before: float | None = None  # 1-minute load average (uptime) before the hogs started
+    load_after: float | None = None  # ... and when the measurement ended
+    server_cpu_per_audio_s: float | None = None  # server CPU s per second of audio streamed
+    words_lost: int | None = None  # reference words no stored caption carries (deletions)
+    speech_regions: int = 0  # VAD regions in the audio streamed, over all lectures
+    uncovered_speech: list[tuple[float, float]] = field(default_factory=list)  # stream s
+    dropped_words: dict[str, int] | None = None  # the server's filters, by reason
+    max_delay_notice_s: int | None = None  # the largest "captions delayed by N s" a viewer saw
+    delay_cleared: bool = True  # every viewer that saw a notice also saw it cleared
 
     @property
     def name(self) -> str:
-        return f"N={self.instructors} x M={self.viewers}"
+        hogs = f" + {self.hogs} hog core{'s' if self.hogs > 1 else ''}" if self.hogs else ""
+        return f"N={self.instructors} x M={self.viewers}{hogs}"
 
 
 def _percentile(values: Sequence[float], q: float) -> float | None:
@@ -131,13 +147,39 @@ def _latencies_at_store(plans: Sequence[LecturePlan], measurement: Measurement) 
 
 
 def _error_rates(references: Sequence[str], transcripts: Sequence[str]) -> tuple[float, float]:
-    """Mean WER and mean CER of the stored transcripts against what was spoken."""
-    from ml.error_rates import character_error_rate, word_error_rate
-
+    """Mean WER and mean CER of the stored transcripts against what was spoken (NaN when what
+    was spoken is not known: `--audio` without `--reference`)."""
+    if not all(references):
+        return float("nan"), float("nan")
     pairs = list(zip(references, transcripts, strict=True))
     wer = float(np.mean([word_error_rate(r, t) for r, t in pairs]))
     cer = float(np.mean([character_error_rate(r, t) for r, t in pairs]))
     return wer, cer
+
+
+def _coverage(plans: Sequence[LecturePlan], measurement: Measurement) -> Coverage:
+    """Speech regions of every lecture's audio that none of its stored finals covers."""
+    regions = 0
+    uncovered: list[tuple[float, float]] = []
+    for index, plan in enumerate(plans):
+        offset_ms = measurement.broadcasts[index].offset_ms
+        coverage = speech_coverage(
+            pcm16_to_float32(plan.audio.pcm),
+            [
+                ((segment.start_ms - offset_ms) / 1000, (segment.end_ms - offset_ms) / 1000)
+                for segment in measurement.stored[plan.lecture_id]
+            ],
+        )
+        regions += coverage.speech_regions
+        uncovered += coverage.uncovered
+    return Coverage(speech_regions=regions, uncovered=uncovered)
+
+
+def _delay_notices(viewers: Sequence[ViewerLog]) -> tuple[int | None, bool]:
+    """(largest delay announced to any viewer, whether each viewer's last notice cleared it)."""
+    notices = [log.delay_notices for log in viewers if log.delay_notices]
+    largest = max((max(seen) for seen in notices), default=None)
+    return largest, all(seen[-1] == 0 for seen in notices)
 
 
 def _cpu_pcts(measurement: Measurement) -> tuple[float | None, float, float]:
@@ -146,8 +188,13 @@ def _cpu_pcts(measurement: Measurement) -> tuple[float | None, float, float]:
     server_s = measurement.server_cpu_s
     server = 100 * server_s / window if server_s is not None else None
     client = 100 * measurement.client_cpu_s / window
-    other = 100 * (measurement.system_cpu_s - measurement.client_cpu_s - (server_s or 0.0)) / window
-    return server, client, other
+    others_s = (
+        measurement.system_cpu_s
+        - measurement.client_cpu_s
+        - (server_s or 0.0)
+        - measurement.hog_cpu_s
+    )
+    return server, client, 100 * others_s / window
 
 
 def summarize(
@@ -157,6 +204,10 @@ def summarize(
     measurement: Measurement,
     server: Server,
     waited_for_quiet_s: float,
+    *,
+    hogs: int = 0,
+    load_before: float | None = None,
+    load_after: float | None = None,
 ) -> ConfigResult:
     broadcasts = measurement.broadcasts
     received = _receipts(plans, measurement)
@@ -168,6 +219,10 @@ def summarize(
     wer, cer = _error_rates([plan.audio.reference for plan in plans], transcripts)
     rtfs = [log.real_time_factor for log in broadcasts if log.real_time_factor is not None]
     server_cpu, client_cpu, other_cpu = _cpu_pcts(measurement)
+    audio_s = sum(plan.audio.duration_s for plan in plans)
+    known = [(plan.audio.reference, text) for plan, text in zip(plans, transcripts, strict=True)]
+    coverage = _coverage(plans, measurement)
+    max_delay, delay_cleared = _delay_notices(measurement.viewers)
     return ConfigResult(
         setup=setup,
         instructors=len(plans),
@@ -207,4 +262,21 @@ def summarize(
         broadcast_errors=[log.error for log in broadcasts if log.error],
         server_log_problems=log_problems(server.log_path),
         server_log=str(server.log_path.relative_to(ROOT)) if server.log_path else "",
+        hogs=hogs,
+        hog_cpu_pct=100 * measurement.hog_cpu_s / measurement.window_s,
+        load_before=load_before,
+        load_after=load_after,
+        server_cpu_per_audio_s=(
+            measurement.server_cpu_s / audio_s if measurement.server_cpu_s is not None else None
+        ),
+        words_lost=(
+            sum(deleted_words(reference, text) for reference, text in known)
+            if all(reference for reference, _ in known)
+            else None
+        ),
+        speech_regions=coverage.speech_regions,
+        uncovered_speech=coverage.uncovered,
+        dropped_words=measurement.dropped_words,
+        max_delay_notice_s=max_delay,
+        delay_cleared=delay_cleared,
     )

@@ -1,7 +1,9 @@
 """Headless Chromium (Debian's package, never a downloaded browser) driven by Playwright."""
 
 import os
+import wave
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
@@ -70,3 +72,27 @@ def assert_no_violations(page: Page) -> None:
     """axe-core finds no WCAG 2.1 AA violation on the page as it is now."""
     results = AXE.run(page, options=WCAG_AA)
     assert results.violations_count == 0, f"{page.url}\n{results.generate_report()}"
+
+
+def microphone_wav(path: Path, pcm16: bytes) -> Path:
+    """A 16 kHz mono WAV for Chromium's fake microphone (it plays the file in a loop)."""
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(16_000)
+        out.writeframes(pcm16)
+    return path
+
+
+def launch_with_microphone(playwright: Playwright, wav: Path) -> Browser:
+    """A Chromium whose microphone plays `wav` (the flags are per process: a browser of its own)."""
+    return playwright.chromium.launch(
+        executable_path=CHROMIUM,
+        args=[
+            *CHROMIUM_ARGS,
+            "--use-fake-ui-for-media-stream",
+            "--use-fake-device-for-media-stream",
+            f"--use-file-for-fake-audio-capture={wav}",
+            "--autoplay-policy=no-user-gesture-required",
+        ],
+    )

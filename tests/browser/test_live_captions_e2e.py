@@ -1,7 +1,6 @@
 """End to end in real Chromium: the instructor's microphone (a WAV file fed to Chromium's fake
 capture device) to a student's screen, through a real Daphne server."""
 
-import wave
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,7 +12,7 @@ from hearus_testkit.speech import spoken_pcm16
 from hearus_testkit.texts import ENGLISH_TEXT
 from lectures.models import Lecture
 from ml.error_rates import word_error_rate
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, logged_in_page
+from tests.browser.conftest import launch_with_microphone, logged_in_page, microphone_wav
 from tests.conftest import PASSWORD, World
 from tests.daphne_server import daphne_server
 
@@ -21,31 +20,10 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def microphone_wav(tmp_path: Path) -> Path:
+def browser_with_microphone(playwright: Playwright, tmp_path: Path) -> Iterator[Browser]:
     """The lecture audio, then 3 s of silence (so captions become final before it loops)."""
     pcm = spoken_pcm16(ENGLISH_TEXT, "en-us", tmp_path, then_silence_s=3.0)
-    path = tmp_path / "microphone.wav"
-    with wave.open(str(path), "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(2)
-        out.setframerate(16_000)
-        out.writeframes(pcm)
-    return path
-
-
-@pytest.fixture
-def browser_with_microphone(playwright: Playwright, microphone_wav: Path) -> Iterator[Browser]:
-    """A second Chromium whose microphone plays `microphone_wav` (the flags are per process)."""
-    chromium = playwright.chromium.launch(
-        executable_path=CHROMIUM,
-        args=[
-            *CHROMIUM_ARGS,
-            "--use-fake-ui-for-media-stream",
-            "--use-fake-device-for-media-stream",
-            f"--use-file-for-fake-audio-capture={microphone_wav}",
-            "--autoplay-policy=no-user-gesture-required",
-        ],
-    )
+    chromium = launch_with_microphone(playwright, microphone_wav(tmp_path / "microphone.wav", pcm))
     yield chromium
     chromium.close()
 

@@ -2,19 +2,18 @@
 "captions are delayed by N s" (a `delay` message), and told again when it has caught up."""
 
 import asyncio
-import time
 from pathlib import Path
-from typing import Any
 
 import pytest
 from channels.layers import get_channel_layer
 
 from captions.engine import get_engine
 from captions.live import DELAY_NOTICE_S, DelayNotice, LiveSession
+from hearus_testkit.engines import SlowEngine
 from hearus_testkit.speech import spoken_pcm16
 from hearus_testkit.texts import ENGLISH_TEXT
 from lectures import events
-from ml.asr import FloatAudio, TranscribedSegment, run_in_asr_thread
+from ml.asr import run_in_asr_thread
 from tests.conftest import World
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -30,23 +29,6 @@ def test_the_notice_appears_past_three_seconds_and_clears_under_one_and_a_half()
     assert notice.update(1.6) is None
     assert notice.update(1.0) == 0  # caught up: the notice goes away
     assert notice.update(2.5) is None  # under the threshold again: no flicker
-
-
-class SlowEngine:
-    """The real Whisper on a machine that is busy: each call takes `extra_s` longer."""
-
-    def __init__(self, inner: Any, extra_s: float) -> None:
-        self.inner = inner
-        self.extra_s = extra_s
-
-    def transcribe(
-        self, audio: FloatAudio, *, language: str, prompt: str | None, beam_size: int = 1
-    ) -> list[TranscribedSegment]:
-        time.sleep(self.extra_s)
-        result: list[TranscribedSegment] = self.inner.transcribe(
-            audio, language=language, prompt=prompt, beam_size=beam_size
-        )
-        return result
 
 
 async def test_a_lecture_that_falls_behind_says_so_and_then_says_it_caught_up(

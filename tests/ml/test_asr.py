@@ -169,6 +169,19 @@ def test_encoder_window_is_whispers_30_s_unless_set_shorter() -> None:
     assert short.encoder_frames(28.5) is None  # would reach 30 s anyway
 
 
+def test_a_fast_english_decode_encodes_a_15_s_window_and_never_more_than_the_set_one() -> None:
+    stock = DecodingOptions()
+    assert stock.encoder_frames(8.0, fast=True, language="en") == 1500  # behind: at most 8 s
+    assert stock.encoder_frames(14.0, fast=True, language="en") == 1600  # audio + 2 s past 15 s
+    short = DecodingOptions(min_encoder_window_s=10.0)
+    assert short.encoder_frames(3.0, fast=True, language="en") == 1000  # a shorter one stands
+
+
+def test_a_fast_korean_decode_keeps_the_stock_window() -> None:
+    # Not shown harmless on Korean (docs/benchmarks.md, "fast decodes when behind").
+    assert DecodingOptions().encoder_frames(8.0, fast=True, language="ko") is None
+
+
 def test_a_shorter_encoder_window_applies_to_its_own_thread_only(engine: WhisperEngine) -> None:
     model = engine.model
     assert isinstance(model, WindowedWhisperModel)

@@ -2,7 +2,13 @@
 
 import pytest
 
-from ml.error_rates import character_error_rate, edit_distance, normalize_text, word_error_rate
+from ml.error_rates import (
+    character_error_rate,
+    deleted_words,
+    edit_distance,
+    normalize_text,
+    word_error_rate,
+)
 
 
 def test_normalization_ignores_case_punctuation_and_spacing() -> None:
@@ -28,3 +34,12 @@ def test_word_error_rate() -> None:
 def test_character_error_rate_ignores_spaces() -> None:
     assert character_error_rate("인공 지능", "인공지능") == 0.0
     assert character_error_rate("인공지능", "인공기능") == pytest.approx(1 / 4)
+
+
+def test_deleted_words_counts_speech_no_caption_carries_not_misheard_words() -> None:
+    reference = "the cat sat on the mat"
+    assert deleted_words(reference, "The cat sat on the mat.") == 0
+    assert deleted_words(reference, "the bat sat on a mat") == 0  # misheard, not lost
+    assert deleted_words(reference, "the cat mat") == 3
+    assert deleted_words(reference, "the cat sat on the mat and more") == 0
+    assert deleted_words(reference, "") == 6

@@ -60,9 +60,16 @@ class SlowEngine(ScriptedEngine):
         self.beam_factor = beam_factor
         self.stall = stall
         self.beams: list[int] = []
+        self.fast: list[bool] = []
 
     def transcribe(
-        self, audio: FloatAudio, *, language: str, prompt: str | None, beam_size: int = 1
+        self,
+        audio: FloatAudio,
+        *,
+        language: str,
+        prompt: str | None,
+        beam_size: int = 1,
+        fast: bool = False,
     ) -> list[TranscribedSegment]:
         cost = self.base_s + self.per_audio_s * len(audio) / SAMPLE_RATE
         if beam_size > 1:
@@ -70,7 +77,10 @@ class SlowEngine(ScriptedEngine):
         if self.stall is not None and len(self.calls) == self.stall[0]:
             cost += self.stall[1]
         self.beams.append(beam_size)
-        heard = super().transcribe(audio, language=language, prompt=prompt, beam_size=beam_size)
+        self.fast.append(fast)
+        heard = super().transcribe(
+            audio, language=language, prompt=prompt, beam_size=beam_size, fast=fast
+        )
         self.clock.advance(cost)  # audio keeps arriving while the decode runs
         return heard
 
@@ -209,6 +219,7 @@ def test_a_slow_engine_degrades_and_finals_stay_on_time() -> None:
     assert Mode.BEHIND in run.modes  # it did degrade
     assert 1.0 < max(run.lags) < 5.0  # the lag is visible, and bounded
     assert set(engine.beams) == {1}  # and never spent time on beam search
+    assert any(engine.fast)  # behind, it asked for cheaper decodes
     # No speech region skipped, no word lost or doubled: degraded captions are still complete.
     assert run.words == expected_words(script)
     assert not any(has_repetition_loop(partial) for partial in run.partials)
@@ -251,6 +262,7 @@ def test_a_fast_engine_spends_its_headroom_on_beam_search() -> None:
     run = live(transcriber, audio, clock)
     assert engine.beams.count(5) > 0.8 * len(engine.beams)
     assert transcriber.stats.decodes_by_mode[Mode.ACCURATE] == engine.beams.count(5)
+    assert not any(engine.fast)  # on time: the full encoder window, never the cheaper one
     assert max(run.lags) <= 2.0
     assert run.words == expected_words(script)
 
@@ -275,9 +287,17 @@ class LoopingEngine(SlowEngine):
     """Hears a loop and a stock line over the first seconds of every decode."""
 
     def transcribe(
-        self, audio: FloatAudio, *, language: str, prompt: str | None, beam_size: int = 1
+        self,
+        audio: FloatAudio,
+        *,
+        language: str,
+        prompt: str | None,
+        beam_size: int = 1,
+        fast: bool = False,
     ) -> list[TranscribedSegment]:
-        heard = super().transcribe(audio, language=language, prompt=prompt, beam_size=beam_size)
+        heard = super().transcribe(
+            audio, language=language, prompt=prompt, beam_size=beam_size, fast=fast
+        )
         offset = self.transcriber.buffer_start_s if self.transcriber else 0.0
         if offset > 6.0:
             return heard

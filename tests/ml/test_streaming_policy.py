@@ -291,9 +291,17 @@ class PromptCopyingEngine(ScriptedEngine):
     ECHO = "Hello world this is a test."
 
     def transcribe(
-        self, audio: FloatAudio, *, language: str, prompt: str | None, beam_size: int = 1
+        self,
+        audio: FloatAudio,
+        *,
+        language: str,
+        prompt: str | None,
+        beam_size: int = 1,
+        fast: bool = False,
     ) -> list[TranscribedSegment]:
-        heard = super().transcribe(audio, language=language, prompt=prompt, beam_size=beam_size)
+        heard = super().transcribe(
+            audio, language=language, prompt=prompt, beam_size=beam_size, fast=fast
+        )
         if prompt is None or self.ECHO not in prompt:
             return heard
         echo = tuple(

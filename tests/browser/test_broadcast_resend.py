@@ -26,6 +26,8 @@ from tests.daphne_server import server_environment
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
+SPEECH_S = 24  # LONGER_ENGLISH_TEXT, spoken by espeak-ng (24.9 s)
+
 
 @pytest.fixture
 def microphone_wav(tmp_path: Path) -> Path:
@@ -74,6 +76,28 @@ def spoken_text(lecture: Lecture) -> str:
     )
 
 
+def lecture_ms(lecture: Lecture) -> int:
+    """Now, on the lecture's time line."""
+    assert lecture.started_at is not None
+    return int((timezone.now() - lecture.started_at).total_seconds() * 1000)
+
+
+def longest_gap_ms(lecture: Lecture, start_ms: int, end_ms: int) -> int:
+    """The longest stretch of [start_ms, end_ms] that no stored caption spans."""
+    spans = TranscriptSegment.objects.filter(lecture=lecture, seq__gt=1).values_list(
+        "start_ms", "end_ms"
+    )
+    longest, covered = 0, start_ms
+    for begin, end in sorted(spans):
+        if end <= covered:
+            continue
+        if begin >= end_ms:
+            break
+        longest = max(longest, begin - covered)
+        covered = end
+    return max(longest, end_ms - covered)
+
+
 def test_the_broadcast_page_resends_its_audio_after_the_server_is_killed(
     world: World, browser_with_microphone: Browser, server: DaphneProcess
 ) -> None:
@@ -91,16 +115,19 @@ def test_the_broadcast_page_resends_its_audio_after_the_server_is_killed(
     )
     page.goto(f"{server.base_url}/lectures/{world.lecture.pk}/broadcast/")
     page.click("#start-broadcast")
+    speech_ends_ms = lecture_ms(world.lecture) + SPEECH_S * 1000
     state = page.locator("#connection-state")
     expect(state).to_have_attribute("data-state", "live", timeout=30_000)
     # The first sentences are captioned; the fourth ("Last week we talked about ...") is being
     # spoken when the server dies.
     expect(page.locator("#own-finals")).to_contain_text("any time", timeout=60_000)
     server.kill()
+    killed_ms = lecture_ms(world.lecture)
     expect(state).to_have_attribute("data-state", "reconnecting", timeout=10_000)
     time.sleep(1.0)
     server.start()  # the same port, database and audio folder
     expect(state).to_have_attribute("data-state", "live", timeout=60_000)
+    back_ms = lecture_ms(world.lecture)
     # The page's own captions, which now come from the new server, reach the last sentence.
     expect(page.locator("#own-finals")).to_contain_text("reduces the error", timeout=120_000)
     page.click("#stop-broadcast")
@@ -115,6 +142,10 @@ def test_the_broadcast_page_resends_its_audio_after_the_server_is_killed(
     end = spoken.lower().index("reduces the error") + len("reduces the error")
     spoken = spoken[:end]
     assert word_error_rate(LONGER_ENGLISH_TEXT, spoken) < 0.25, spoken
+    # What was said while no server listened is captioned: no stretch of it longer than the
+    # speech's own pauses (under 1 s) lacks a caption.
+    gap = longest_gap_ms(world.lecture, killed_ms, min(back_ms, speech_ends_ms))
+    assert gap < 1_500, (gap, killed_ms, back_ms, spoken)
     said = words(spoken)
     runs = list(zip(said, said[1:], said[2:], strict=False))
     assert len(runs) == len(set(runs)), f"a run of words was stored twice: {spoken}"

@@ -6,14 +6,17 @@ real time), keeps every frame after the last `ack`, and on any disconnect (a clo
 the final ones, a reset, a refused connection while the server is down) reconnects with the
 page's backoff and sends `start` with `position_ms` = the lecture position of the oldest frame
 it kept, then those frames (joined into messages of at most 0.5 s), then the live microphone.
-When the buffer is played out it sends `stop` (again after a reconnect, if need be) and ends
-at `stopped`. docs/protocol.md, "Nothing lost, nothing heard twice".
+A connection silent for BROADCASTER_SILENCE_LIMIT_S while audio is sent is dropped as dead and
+replaced, as the page does (a network can drop a connection without telling). When the buffer
+is played out it sends `stop` (again after a reconnect, if need be) and ends at `stopped`.
+docs/protocol.md, "Nothing lost, nothing heard twice".
 
 `run()` blocks; `start()` runs it on a thread so that the caller can break things meanwhile.
 """
 
 import contextlib
 import json
+import socket as tcp
 import threading
 import time
 from collections import deque
@@ -24,9 +27,11 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidSta
 from websockets.sync.client import ClientConnection, connect
 from websockets.typing import Origin
 
+from captions.protocol import BROADCASTER_SILENCE_LIMIT_S, MAX_FRAME_BYTES
+
 SAMPLE_RATE = 16_000
 SAMPLES_PER_MS = SAMPLE_RATE // 1000
-RESEND_FRAME_SAMPLES = 8_000  # 0.5 s: the server's largest frame
+RESEND_FRAME_SAMPLES = MAX_FRAME_BYTES // 2
 # Closes after which the page gives up rather than reconnect (broadcast.js FINAL_CLOSES).
 FINAL_CLOSES = {4000, 4001, 4003, 4004, 4009, 4010}
 
@@ -75,6 +80,7 @@ class Broadcaster:
         pace: float = 1.0,
         frame_ms: int = 100,
         max_backoff_s: float = 5.0,
+        silence_limit_s: float = BROADCASTER_SILENCE_LIMIT_S,
         stopped_timeout_s: float = 300.0,
     ) -> None:
         self.url = base_url.replace("http", "ws", 1) + f"/ws/lectures/{lecture_id}/broadcast/"
@@ -85,6 +91,8 @@ class Broadcaster:
         self.pace = pace
         self.frame_bytes = frame_ms * SAMPLES_PER_MS * 2
         self.max_backoff_s = max_backoff_s
+        self.silence_limit_s = silence_limit_s
+        self._last_heard = 0.0
         self.stopped_timeout_s = stopped_timeout_s
         self.log = BroadcastLog()
         self._kept: deque[Kept] = deque()
@@ -152,6 +160,16 @@ class Broadcaster:
                     self._send_text({"type": "stop"})
             if ends_by is not None and now > ends_by:
                 raise TimeoutError("no `stopped` from the server")
+            if (
+                self._streaming
+                and not self._stopping
+                and now - self._last_heard > self.silence_limit_s
+            ):
+                self._record("silent", seconds=round(now - self._last_heard, 1))
+                if self._socket is not None:  # abandon it at once, as the page does
+                    with contextlib.suppress(OSError):
+                        self._socket.socket.shutdown(tcp.SHUT_RDWR)
+                self._disconnected()
             if self._socket is None:
                 if now >= self._reconnect_at:
                     self._connect()
@@ -265,6 +283,7 @@ class Broadcaster:
                 self._record("closed", code=code)
                 self._disconnected(code)
                 return
+            self._last_heard = time.monotonic()
             if isinstance(raw, str):
                 self._handle(json.loads(raw))
 

@@ -1,6 +1,7 @@
 """A TCP relay in front of a server, whose connections can be cut the way networks cut them:
-the client gets a reset (no websocket close), the server gets nothing at all and keeps a
-half-dead socket until it notices by itself (a laptop changing networks, a NAT forgetting)."""
+the client gets a reset (no websocket close) or nothing at all, the server gets nothing at all
+and keeps a half-dead socket until it notices by itself (a laptop changing networks, a NAT
+forgetting)."""
 
 import contextlib
 import selectors
@@ -26,6 +27,7 @@ class CuttableRelay:
         self._cut_requested = threading.Event()
         self._cut_done = threading.Event()
         self._cut_count = 0
+        self._silently = False
         self._closed = threading.Event()
         self._thread = threading.Thread(target=self._loop, daemon=True)
         self._thread.start()
@@ -34,9 +36,11 @@ class CuttableRelay:
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def cut(self) -> int:
-        """Reset every open connection on the client's side and stop relaying; the server's side
-        stays open and silent. Returns how many connections were cut."""
+    def cut(self, *, silently: bool = False) -> int:
+        """Stop relaying every open connection: the client's side gets a reset (or, `silently`,
+        nothing at all: both sides then hold an open socket that nothing reaches); the server's
+        side stays open and silent. Returns how many connections were cut."""
+        self._silently = silently
         self._cut_done.clear()
         self._cut_requested.set()
         self._cut_done.wait(5)
@@ -112,7 +116,10 @@ class CuttableRelay:
             for sock in (client, upstream):
                 self._selector.unregister(sock)
             self._hanging.append(upstream)  # never read, never written, never closed
-            _reset(client)
+            if self._silently:
+                self._hanging.append(client)
+            else:
+                _reset(client)
 
 
 def _reset(sock: socket.socket) -> None:

@@ -2,7 +2,8 @@
 microphone (a WAV of espeak speech), the Daphne serving the page is killed (-9) mid-sentence and
 started again on the same port a second later. The page reconnects by itself, resends what the
 dead server never acknowledged, and the stored captions hold the speech from both sides of the
-crash and what was said while the server was down, each once."""
+crash and what was said while the server was down, each once. And a connection the network
+drops without telling anyone is given up by the page, which reconnects by itself."""
 
 import time
 import wave
@@ -15,6 +16,7 @@ from playwright.sync_api import Browser, Playwright, expect
 
 from captions.models import TranscriptSegment
 from hearus_testkit.daphne import DaphneProcess
+from hearus_testkit.proxy import CuttableRelay
 from hearus_testkit.speech import spoken_pcm16
 from hearus_testkit.texts import LONGER_ENGLISH_TEXT
 from hearus_testkit.transcripts import words
@@ -146,6 +148,45 @@ def test_the_broadcast_page_resends_its_audio_after_the_server_is_killed(
     # speech's own pauses (under 1 s) lacks a caption.
     gap = longest_gap_ms(world.lecture, killed_ms, min(back_ms, speech_ends_ms))
     assert gap < 1_500, (gap, killed_ms, back_ms, spoken)
+    said = words(spoken)
+    runs = list(zip(said, said[1:], said[2:], strict=False))
+    assert len(runs) == len(set(runs)), f"a run of words was stored twice: {spoken}"
+
+
+def test_the_broadcast_page_gives_up_a_connection_that_went_silent(
+    world: World, browser_with_microphone: Browser, server: DaphneProcess
+) -> None:
+    world.course.language = "en"
+    world.course.save()
+    world.lecture.status = Lecture.Status.LIVE
+    world.lecture.started_at = timezone.now()
+    world.lecture.save()
+    relay = CuttableRelay(server.port)  # the page's network
+    try:
+        page = logged_in_page(
+            browser_with_microphone,
+            relay.base_url,
+            world.instructor.username,
+            PASSWORD,
+            locale="en-US",
+        )
+        page.goto(f"{relay.base_url}/lectures/{world.lecture.pk}/broadcast/")
+        page.click("#start-broadcast")
+        state = page.locator("#connection-state")
+        expect(state).to_have_attribute("data-state", "live", timeout=30_000)
+        expect(page.locator("#own-finals")).to_contain_text("machine learning", timeout=60_000)
+        # Nothing reaches either side any more, and neither is told: the socket stays "open".
+        assert relay.cut(silently=True) >= 1
+        expect(state).to_have_attribute("data-state", "reconnecting", timeout=30_000)
+        expect(state).to_have_attribute("data-state", "live", timeout=60_000)
+        expect(page.locator("#own-finals")).to_contain_text("reduces the error", timeout=120_000)
+        page.click("#stop-broadcast")
+        expect(state).to_have_attribute("data-state", "stopped")
+    finally:
+        relay.close()
+    spoken = spoken_text(world.lecture)
+    spoken = spoken[: spoken.lower().index("reduces the error") + len("reduces the error")]
+    assert word_error_rate(LONGER_ENGLISH_TEXT, spoken) < 0.25, spoken
     said = words(spoken)
     runs = list(zip(said, said[1:], said[2:], strict=False))
     assert len(runs) == len(set(runs)), f"a run of words was stored twice: {spoken}"

@@ -7,6 +7,8 @@ at 11 s into it one thing breaks:
 - `daphne`: the Daphne process killed (-9), started again on its port after 1 s;
 - `cut`:    the broadcaster's TCP connection cut (a reset on the page's side, the server's side
             left open and silent);
+- `silent`: the same, but the page's side is told nothing either (it gives the socket up after
+            BROADCASTER_SILENCE_LIMIT_S without a message);
 - `worker`: a lecture of 1,200 stored Korean captions is ended and the Celery pool child is
             killed (-9) while it computes the notes (no broadcast: the notes of a 25 s
             broadcast take 0.1 s, too quick to kill).
@@ -54,7 +56,7 @@ from hearus_testkit.speech import spoken_pcm16
 from hearus_testkit.texts import LONGER_ENGLISH_TEXT
 from hearus_testkit.transcripts import TimedWord, compare, timed_words, words
 
-FAULTS = ("none", "redis", "daphne", "cut", "worker")
+FAULTS = ("none", "redis", "daphne", "cut", "silent", "worker")
 FAULT_AT_S = 11.0
 REDIS_DOWN_S = 10.0
 DAPHNE_DOWN_S = 1.0
@@ -195,7 +197,7 @@ def broadcast(setup: Setup, fault: str) -> tuple[int, BroadcastLog, float, float
     """One broadcast with `fault` at FAULT_AT_S: (lecture, log, fault's audio position s,
     the fault's wall time, the fault's time in the log's clock)."""
     lecture_id, cookie = new_lecture(setup)
-    relay = CuttableRelay(setup.daphne.port) if fault == "cut" else None
+    relay = CuttableRelay(setup.daphne.port) if fault in ("cut", "silent") else None
     base_url = relay.base_url if relay else setup.daphne.base_url
     caster = Broadcaster(base_url, lecture_id, cookie, setup.speech).start()
     try:
@@ -215,7 +217,7 @@ def broadcast(setup: Setup, fault: str) -> tuple[int, BroadcastLog, float, float
             time.sleep(DAPHNE_DOWN_S)
             setup.daphne.start()
         elif relay is not None:
-            relay.cut()
+            relay.cut(silently=fault == "silent")
         log = caster.join(timeout=600)
     finally:
         if relay is not None:

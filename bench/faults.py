@@ -254,7 +254,8 @@ def measure(setup: Setup, fault: str, reference: list[TimedWord]) -> Row:
         reconnect_s=reconnect_s,
         captions_s=min(stored_after) - fault_wall if stored_after else None,
         kept_audio="-" if kept is None else f"{kept:.2f} of {expected_s:.2f} s",
-        notes=f"{log.disconnects()} disconnect(s), {log.resent_ms / 1000:.1f} s resent",
+        notes=f"{log.disconnects() + len(log.of('silent'))} drop(s), "
+        f"{log.resent_ms / 1000:.1f} s resent",
     )
 
 

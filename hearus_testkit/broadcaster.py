@@ -157,7 +157,7 @@ class Broadcaster:
                 self._stopping = True
                 ends_by = now + self.stopped_timeout_s
                 if self._streaming:
-                    self._send_text({"type": "stop"})
+                    self._send_stop()
             if ends_by is not None and now > ends_by:
                 raise TimeoutError("no `stopped` from the server")
             if (
@@ -301,7 +301,7 @@ class Broadcaster:
             self._retries = 0
             self._resend_kept()
             if self._stopping:
-                self._send_text({"type": "stop"})
+                self._send_stop()
         elif kind == "ack":
             self._record("ack", stored_until_ms=message["stored_until_ms"])
             self._forget_until(message["stored_until_ms"] * SAMPLES_PER_MS)
@@ -313,6 +313,10 @@ class Broadcaster:
             self._stopped = True
         elif kind == "error":
             self._record("error", code=message.get("code"), reason=message.get("reason"))
+
+    def _send_stop(self) -> None:
+        self._record("stop")
+        self._send_text({"type": "stop"})
 
     def _send_text(self, message: dict[str, Any]) -> None:
         self._send(json.dumps(message))

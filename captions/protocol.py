@@ -34,6 +34,12 @@ AUDIO_BURST_S = 630.0
 BROADCASTER_KEEPS_S = 600
 # The server acknowledges the audio it has made durable (`ack`) at least this often.
 ACK_EVERY_S = 1.0
+# A broadcast page that has heard nothing from the server (no `ack`) for this long while its
+# microphone runs takes the connection for dead and reconnects (static/js/broadcast.js:
+# SILENCE_LIMIT_MS): a network that drops a connection without a reset leaves the socket open
+# for minutes, with captions stopped meanwhile. Ten acknowledgements missed, so that a busy
+# server is not abandoned.
+BROADCASTER_SILENCE_LIMIT_S = 10
 # A resuming broadcaster's `position_ms` may lie at most this far beyond the lecture's wall
 # clock (a sound card's clock drifts from the server's).
 MAX_POSITION_AHEAD_S = 60

@@ -7,6 +7,13 @@ ENGLISH_TEXT = (
     "We will start with linear regression, and then discuss how a model learns from data. "
     "Please ask questions at any time."
 )
+# About 25 s of espeak-ng speech: long enough to break something in the middle of it.
+LONGER_ENGLISH_TEXT = (
+    ENGLISH_TEXT + " Last week we talked about the idea of a loss function. "
+    "The key idea today is called gradient descent. "
+    "We start with random weights and measure the error on the training set. "
+    "Then we move each weight a small step in the direction that reduces the error."
+)
 KOREAN_TEXT = (
     "오늘 수업에서는 인공지능의 기본 개념을 배웁니다. "
     "먼저 선형 회귀를 살펴보고 모델이 데이터에서 어떻게 학습하는지 이야기하겠습니다."

@@ -20,11 +20,8 @@ def test_database_url() -> str:
     return f"postgres://{config['USER']}{password}@{config['HOST']}{port}/{config['NAME']}"
 
 
-@contextmanager
-def daphne_server(
-    extra_env: dict[str, str] | None = None, application: str = "hearus_site.asgi:application"
-) -> Iterator[str]:
-    """A Daphne server on the test database; yield its base URL (http://127.0.0.1:PORT)."""
+def server_environment(extra_env: dict[str, str] | None = None) -> dict[str, str]:
+    """A server process's environment: the test settings, database and LECTURE_AUDIO_ROOT."""
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "hearus_site.settings.test",
@@ -33,6 +30,15 @@ def daphne_server(
         **(extra_env or {}),
     }
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    return env
+
+
+@contextmanager
+def daphne_server(
+    extra_env: dict[str, str] | None = None, application: str = "hearus_site.asgi:application"
+) -> Iterator[str]:
+    """A Daphne server on the test database; yield its base URL (http://127.0.0.1:PORT)."""
+    env = server_environment(extra_env)
     log_dir = ROOT / "var"
     log_dir.mkdir(exist_ok=True)
     log_path = log_dir / f"daphne-test-{os.getpid()}.log"

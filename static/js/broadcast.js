@@ -23,6 +23,9 @@
   const KEEP_AUDIO_S = 600; // captions/protocol.py BROADCASTER_KEEPS_S
   const MAX_KEPT_SAMPLES = KEEP_AUDIO_S * 1000 * SAMPLES_PER_MS;
   const RESEND_FRAME_SAMPLES = 8000; // 0.5 s: the server's largest frame
+  // captions/protocol.py BROADCASTER_SILENCE_LIMIT_S: a server acks every second, so this much
+  // silence means a connection the network dropped without telling either side.
+  const SILENCE_LIMIT_MS = 10000;
   const FINAL_CLOSES = { 4000: "ended", 4001: "refused", 4003: "refused", 4004: "refused",
     4009: "refused", 4010: "replaced" };
 
@@ -37,6 +40,7 @@
   let placed = false; // positions are the server's (a `started` was received)
   let stopping = false; // `stop` is owed once everything kept is sent
   let retries = 0;
+  let lastHeard = 0; // when the server last sent anything (Date.now())
   let audio = null; // { context, stream, node }
 
   function setState(name) {
@@ -123,7 +127,10 @@
     setState(retries ? "reconnecting" : "connecting");
     socket = new WebSocket(socketUrl());
     socket.binaryType = "arraybuffer";
-    socket.onmessage = (event) => handle(JSON.parse(event.data));
+    socket.onmessage = (event) => {
+      lastHeard = Date.now();
+      handle(JSON.parse(event.data));
+    };
     socket.onclose = (event) => {
       streaming = false;
       socket = null;
@@ -137,11 +144,29 @@
         if (event.reason) showError(event.reason);
         return;
       }
-      retries += 1;
-      setState("reconnecting");
-      setTimeout(connect, Math.min(5000, 500 * 2 ** Math.min(retries, 4)));
+      reconnectLater();
     };
   }
+
+  function reconnectLater() {
+    retries += 1;
+    setState("reconnecting");
+    setTimeout(connect, Math.min(5000, 500 * 2 ** Math.min(retries, 4)));
+  }
+
+  // A socket the network dropped without a reset stays "open" for minutes: give it up when the
+  // server has been silent too long while the microphone runs, and start over (the kept audio
+  // is resent; the new connection takes the broadcast over from the half-dead one).
+  window.setInterval(() => {
+    if (!socket || !streaming || !wanted || Date.now() - lastHeard < SILENCE_LIMIT_MS) return;
+    const dead = socket;
+    dead.onmessage = null;
+    dead.onclose = null;
+    dead.close();
+    socket = null;
+    streaming = false;
+    reconnectLater();
+  }, 1000);
 
   function handle(message) {
     switch (message.type) {

@@ -17,6 +17,7 @@ from captions.models import TranscriptSegment
 from classroom import recovery
 from hearus_site.celery import app
 from hearus_testkit import ROOT
+from hearus_testkit.celery_worker import CeleryWorker
 from hearus_testkit.texts import LECTURE
 from lectures.models import Keyword, Lecture, Summary
 from lectures.services import lecture_end
@@ -30,48 +31,11 @@ pytestmark = [
 ]
 
 
-class Worker:
+class Worker(CeleryWorker):
     """`celery worker -Q nlp,media` in its own process, on the test database."""
 
     def __init__(self, log: Path) -> None:
-        self.log = log
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "hearus_site.settings.test",
-            "DATABASE_URL": daphne_server.test_database_url(),
-            "CELERY_TASK_ALWAYS_EAGER": "0",
-        }
-        command = [sys.executable, "-m", "celery", "-A", "hearus_site", "worker"]
-        options = ["-Q", "nlp,media", "--concurrency", "1", "--without-gossip", "--without-mingle"]
-        with self.log.open("ab") as output:
-            self.process = subprocess.Popen(
-                [*command, *options, "-l", "INFO"],
-                cwd=ROOT,
-                env=env,
-                stdout=output,
-                stderr=subprocess.STDOUT,
-            )
-
-    def pool_child(self) -> int:
-        """The prefork child that runs the tasks."""
-        assert self.process is not None
-        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
-        return int(children.read_text().split()[0])
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-
-    def text(self) -> str:
-        return self.log.read_text(errors="replace")[-4000:]
+        super().__init__(daphne_server.server_environment(), log)
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ resumes. Nothing is missing and nothing arrives twice."""
 
 import json
 import shutil
-import subprocess
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -16,7 +15,7 @@ from django.test import override_settings
 from websockets.sync.client import ClientConnection
 
 from captions.services import segment_append
-from hearus_testkit.daphne import free_port
+from hearus_testkit.redis_server import OwnRedis
 from lectures.models import Lecture
 from tests.captions.conftest import session_cookie
 from tests.captions.test_daphne_end_to_end import START, open_socket
@@ -29,39 +28,6 @@ pytestmark = [
 ]
 
 
-class OwnRedis:
-    """A redis-server of this test's own on a spare port, killed and restarted by PID."""
-
-    def __init__(self) -> None:
-        self.port = free_port()
-        self.process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", ""],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 10
-        while (
-            subprocess.run(
-                ["redis-cli", "-p", str(self.port), "ping"], capture_output=True, check=False
-            ).stdout.strip()
-            != b"PONG"
-        ):
-            assert time.monotonic() < deadline, "redis-server did not start"
-            time.sleep(0.1)
-
-    def kill(self) -> None:
-        assert self.process is not None
-        self.process.kill()
-        self.process.wait()
-
-
 @pytest.fixture
 def redis() -> Iterator[OwnRedis]:
     server = OwnRedis()
@@ -69,8 +35,7 @@ def redis() -> Iterator[OwnRedis]:
     try:
         yield server
     finally:
-        if server.process is not None and server.process.poll() is None:
-            server.kill()
+        server.stop()
 
 
 def finals(ws: ClientConnection, count: int, timeout: float = 20) -> list[dict[str, Any]]:

@@ -50,7 +50,15 @@ class DaphneProcess:
     def start(self) -> None:
         """Start serving; returns once /healthz answers."""
         # The product's own command (Daphne with its defaults and graceful stop).
-        command = [sys.executable, "-m", "hearus_site.serve", "-b", "127.0.0.1", "-p", str(self.port)]
+        command = [
+            sys.executable,
+            "-m",
+            "hearus_site.serve",
+            "-b",
+            "127.0.0.1",
+            "-p",
+            str(self.port),
+        ]
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
                 [*command, self.application],

@@ -211,22 +211,26 @@ class BroadcastConsumer(LectureSocket):
 
     def _acknowledge_soon(self) -> None:
         """Tell the page how far its audio is safe, at most every ACK_EVERY_S (an fsync off the
-        event loop), so that it can forget what it kept to resend."""
+        event loop), so that it can forget what it kept to resend. Without a journal the ack
+        still comes (the page takes a silent server for a dead connection) but never advances."""
         now = time.monotonic()
         if now - self._last_ack < ACK_EVERY_S or (self._ack_task and not self._ack_task.done()):
             return
-        session = self.session
-        if session is None or session.journal is None:
+        if self.session is None:
             return
         self._last_ack = now
-        self._ack_task = asyncio.ensure_future(self._acknowledge(session.journal))
+        self._ack_task = asyncio.ensure_future(self._acknowledge(self.session))
 
-    async def _acknowledge(self, writer: journal.JournalWriter) -> None:
+    async def _acknowledge(self, session: LiveSession) -> None:
+        writer = session.journal
+        safe_ms = session.offset_ms  # what came before this connection is not its to promise
+        if writer is not None:
+            try:
+                safe_ms = journal.sample_to_ms(await asyncio.to_thread(writer.sync))
+            except OSError:  # the volume failed: what was synced before still stands
+                safe_ms = writer.synced_until_ms
         try:
-            reached = await asyncio.to_thread(writer.sync)
-            await self.send(
-                text_data=viewer_message("ack", stored_until_ms=journal.sample_to_ms(reached))
-            )
+            await self.send(text_data=viewer_message("ack", stored_until_ms=safe_ms))
         except Exception:  # closed meanwhile; the next ack (or the captions) will say it
             logger.debug("ack not sent", exc_info=True)
 

@@ -85,7 +85,19 @@ def serve() -> None:
     setup()
     say("Serving Hearus on http://127.0.0.1:8000 (Ctrl-C stops it)")
     os.chdir(ROOT)
-    os.execv(PYTHON, [str(PYTHON), "manage.py", "runserver", "127.0.0.1:8000"])
+    # Daphne's runserver; 30 s for a websocket handshake, as hearus_site.serve gives (a classroom
+    # reconnecting at once queues longer than Daphne's default 5 s).
+    os.execv(
+        PYTHON,
+        [
+            str(PYTHON),
+            "manage.py",
+            "runserver",
+            "--websocket_handshake_timeout",
+            "30",
+            "127.0.0.1:8000",
+        ],
+    )
 
 
 def test(pytest_args: list[str]) -> None:

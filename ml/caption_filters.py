@@ -48,9 +48,10 @@ HALLUCINATION_LINES: tuple[tuple[str, str, str], ...] = (
     (
         "ko",
         "end",
-        # ... also with the "영상에서 영상에 대한" stutter Whisper trails after it on hard audio.
+        # ... also with the stutter Whisper trails after it on hard audio, words that all begin
+        # with 영상 ("영상에서 영상에 대한", "영상에서 영상에 들어가서").
         r"이영상은(유튜브)?(\w{0,12}?(제공|후원|지원)(됩니다|합니다|했습니다|받았습니다))?"
-        r"(영상\w{0,4}?)*",
+        r"(영상\w{0,6}?)*",
     ),
     ("ko", "anywhere", r"이시각세계였습니다"),
     ("ko", "anywhere", r"mbc뉴스(\w{0,8}?(입니다|였습니다))?"),

@@ -195,7 +195,8 @@ def claim_unfinished(lecture_id: int) -> tuple[list[ClaimedSegment], int]:
         if segment.done:
             continue
         try:
-            fd = os.open(segment.path, os.O_RDONLY)
+            # Read-write: on NFS (EFS) flock is a POSIX write lock, which needs a writable fd.
+            fd = os.open(segment.path, os.O_RDWR)
         except FileNotFoundError:
             continue
         try:

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from hearus_testkit import ROOT
+from hearus_testkit.daphne import stop_process
 
 
 class CeleryWorker:
@@ -37,13 +38,7 @@ class CeleryWorker:
         os.kill(self.pool_child(), signal.SIGKILL)
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process)
 
     def text(self) -> str:
         return self.log.read_text(errors="replace")[-4000:]

@@ -14,6 +14,18 @@ from pathlib import Path
 from hearus_testkit import ROOT
 
 
+def stop_process(process: "subprocess.Popen[bytes] | None") -> None:
+    """Stop a server of the test kit's: SIGTERM (its graceful stop), SIGKILL after 30 s."""
+    if process is None or process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -76,14 +88,7 @@ class DaphneProcess:
         self.process.wait()
 
     def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        stop_process(self.process)
 
 
 @contextmanager

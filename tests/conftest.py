@@ -37,13 +37,6 @@ def pytest_runtest_makereport(
     return report
 
 
-@pytest.fixture(scope="session", autouse=True)
-def _lecture_audio_folder() -> Generator[None, None, None]:
-    """The run's own folder of lecture audio (test settings), removed after the run."""
-    yield
-    shutil.rmtree(settings.LECTURE_AUDIO_ROOT, ignore_errors=True)
-
-
 @pytest.fixture(autouse=True)
 def _no_lecture_audio_left_behind() -> Generator[None, None, None]:
     """Each test starts without kept audio: lecture ids come again (rolled back), files do not."""

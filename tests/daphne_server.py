@@ -3,11 +3,12 @@
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 from django.db import connection
 
 from hearus_testkit import ROOT
-from hearus_testkit.daphne import daphne_process
+from hearus_testkit.daphne import DaphneProcess, daphne_process
 
 
 def test_database_url() -> str:
@@ -44,3 +45,14 @@ def daphne_server(
     log_path = log_dir / f"daphne-test-{os.getpid()}.log"
     with daphne_process(env, log_path, application) as (base_url, _pid):
         yield base_url
+
+
+@contextmanager
+def restartable_daphne_server(log_path: Path) -> Iterator[DaphneProcess]:
+    """A Daphne on the test database that a test may kill and start again on its port."""
+    daphne = DaphneProcess(server_environment(), log_path)
+    try:
+        daphne.start()
+        yield daphne
+    finally:
+        daphne.stop()

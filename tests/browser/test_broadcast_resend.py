@@ -24,7 +24,7 @@ from lectures.models import Lecture
 from ml.error_rates import word_error_rate
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, logged_in_page
 from tests.conftest import PASSWORD, World
-from tests.daphne_server import server_environment
+from tests.daphne_server import restartable_daphne_server
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -62,12 +62,8 @@ def browser_with_microphone(playwright: Playwright, microphone_wav: Path) -> Ite
 
 @pytest.fixture
 def server(transactional_db: None, tmp_path: Path) -> Iterator[DaphneProcess]:
-    daphne = DaphneProcess(server_environment(), tmp_path / "daphne.log")
-    try:
-        daphne.start()
+    with restartable_daphne_server(tmp_path / "daphne.log") as daphne:
         yield daphne
-    finally:
-        daphne.stop()
 
 
 def spoken_text(lecture: Lecture) -> str:

@@ -32,7 +32,7 @@ from ml.asr import SAMPLE_RATE
 from ml.media import decode_media
 from tests.captions.conftest import session_cookie
 from tests.conftest import World
-from tests.daphne_server import server_environment
+from tests.daphne_server import restartable_daphne_server
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -48,12 +48,8 @@ def speech(tmp_path_factory: pytest.TempPathFactory) -> bytes:
 
 @pytest.fixture
 def server(transactional_db: None, tmp_path: Path) -> Iterator[DaphneProcess]:
-    daphne = DaphneProcess(server_environment(), tmp_path / "daphne.log")
-    try:
-        daphne.start()
+    with restartable_daphne_server(tmp_path / "daphne.log") as daphne:
         yield daphne
-    finally:
-        daphne.stop()
 
 
 @dataclass

@@ -33,8 +33,15 @@ class Call:
 
 
 class ScriptedEngine:
-    def __init__(self, script: Script | Callable[[int], Script]) -> None:
+    """`probability(word)`: how sure this Whisper is of a word it hears (0.9 by default)."""
+
+    def __init__(
+        self,
+        script: Script | Callable[[int], Script],
+        probability: Callable[[str], float] = lambda _word: 0.9,
+    ) -> None:
         self.script = script
+        self.probability = probability
         self.calls: list[Call] = []
         self.transcriber: StreamingTranscriber | None = None
 
@@ -62,7 +69,7 @@ class ScriptedEngine:
                         end=heard[-1][1] - offset,
                         text="".join(w[2] for w in heard),
                         words=tuple(
-                            TranscribedWord(s - offset, e - offset, text, 0.9)
+                            TranscribedWord(s - offset, e - offset, text, self.probability(text))
                             for s, e, text in heard
                         ),
                         no_speech_prob=0.1,

@@ -18,7 +18,9 @@ Policy (ARCHITECTURE.md, "The live caption path"; the design follows ufal/whispe
   current partial line.
 - The buffer is capped at `max_buffer_s`: past it, the latest hypothesis is committed whole, so
   latency stays bounded even when two hypotheses never agree.
-- The prompt is the course vocabulary plus the last `prompt_chars` of final text.
+- The prompt is the course vocabulary plus the last `prompt_chars` of final text that Whisper
+  was sure of (`prompt_min_probability`): a caption it guessed resets that part, or Whisper
+  copies its guess into the next captions.
 - Every hypothesis is cleaned by `ml.words.clean_segments` (the same clean-up as whole-file
   transcription): decodes Whisper's own signals reject, known hallucination lines, loops and
   vocabulary echoes are dropped; loops across captions are cut again when a caption is made.
@@ -144,6 +146,10 @@ class StreamingConfig:
     vad_threshold: float = 0.5
     min_speech_s: float = 0.25  # shorter blips (clicks, coughs) are not speech
     prompt_chars: int = 200  # final text fed back as the prompt
+    # ... only from captions whose mean word probability is at least this; a less sure caption
+    # empties the prompt. Read English decodes at 0.6-0.9, espeak-ng's Korean voice (which
+    # Whisper mishears) at 0.1-0.5 (docs/benchmarks.md, "Recognition quality").
+    prompt_min_probability: float = 0.5
     vocabulary_chars: int = 200
     # -- load policy (module docstring, "Load policy") --
     # Beam width when ahead of real time; 1 turns the accurate mode off.
@@ -772,9 +778,20 @@ class StreamingTranscriber:
         self._emitted_tail = (self._emitted_tail + [word.text for word in kept])[
             -self._EMITTED_TAIL_WORDS :
         ]
+        self._extend_prompt(text, kept)
+        return [FinalCaption(start_ms=start_ms, end_ms=end_ms, text=text)]
+
+    def _extend_prompt(self, text: str, words: Sequence[TimedWord]) -> None:
+        """Feed a new caption back as the prompt, unless Whisper was unsure of it: then the
+        prompt starts afresh (openai-whisper resets its prompt after a doubtful window too).
+        Conditioned on text it guessed, Whisper copies that text into the next captions instead
+        of hearing the audio (hard Korean audio: one guessed phrase came out five times)."""
+        confidence = sum(word.probability for word in words) / len(words)
+        if confidence < self.config.prompt_min_probability:
+            self._prompt_tail = ""
+            return
         tail = f"{self._prompt_tail} {text}".strip()
         if len(tail) > self.config.prompt_chars:
             tail = tail[-self.config.prompt_chars :]
             tail = tail.split(" ", 1)[1] if " " in tail else tail  # start on a word
         self._prompt_tail = tail
-        return [FinalCaption(start_ms=start_ms, end_ms=end_ms, text=text)]

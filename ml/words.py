@@ -16,6 +16,7 @@ for the live path (`ml.streaming`) and for whole recordings (`ml.offline`) alike
 What was dropped comes back beside what was kept, with the reason, so callers can count it.
 """
 
+import math
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -48,6 +49,8 @@ class TimedWord:
     start: float  # seconds from the start of the stream (or recording)
     end: float
     text: str  # Whisper's spelling, leading space included
+    # Whisper's probability of the word (1.0 where none is known): how sure it was of hearing it.
+    probability: float = field(default=1.0, compare=False)
 
     @property
     def key(self) -> str:
@@ -97,13 +100,14 @@ def without_repetitions(
 def segment_words(segment: TranscribedSegment, *, offset_s: float = 0.0) -> list[TimedWord]:
     """A segment's words on the caller's time line (the segment as one word if it has none)."""
     words = segment.words or (
-        TranscribedWord(segment.start, segment.end, segment.text, segment.avg_logprob),
+        TranscribedWord(segment.start, segment.end, segment.text, math.exp(segment.avg_logprob)),
     )
     return [
         TimedWord(
             start=offset_s + word.start,
             end=offset_s + max(word.end, word.start),
             text=collapse_repeated_characters(word.text),
+            probability=word.probability,
         )
         for word in words
     ]

@@ -177,6 +177,36 @@ def test_language_is_forced_and_the_prompt_is_vocabulary_plus_final_text() -> No
     assert engine.calls[-1].prompt == "gradient descent, regression Hello world this is a test."
 
 
+def test_a_caption_whisper_was_unsure_of_is_shown_but_resets_the_prompt() -> None:
+    # Conditioned on a guess, Whisper copies the guess into what it hears next (hard Korean
+    # audio: one guessed phrase came out five times). The guess is still shown.
+    script = [
+        words("Hello world this is a test.", start=0.0),
+        words("Zorg blat mumpf.", start=3.0),
+        words("Next we look at data.", start=5.0),
+    ]
+    guessed = {"Zorg", "blat", "mumpf"}
+    engine = ScriptedEngine(
+        script, probability=lambda word: 0.2 if word.strip(" .") in guessed else 0.9
+    )
+    transcriber = StreamingTranscriber(
+        engine,
+        language="en",
+        vocabulary=["gradient descent", "regression"],
+        speech_detector=energy_detector,
+    )
+    engine.transcriber = transcriber
+    audio = np.concatenate([tone(2.4), quiet(0.6), tone(1.4), quiet(0.6), tone(2.4), quiet(1.5)])
+    run = feed(transcriber, audio)
+
+    assert run.texts == ["Hello world this is a test.", "Zorg blat mumpf.", "Next we look at data."]
+    prompts = [call.prompt for call in engine.calls]
+    assert "gradient descent, regression Hello world this is a test." in prompts
+    assert all("Zorg" not in (prompt or "") for prompt in prompts)
+    # After the guess, the prompt starts afresh: the sure caption before it is gone too.
+    assert engine.calls[-1].prompt == "gradient descent, regression"
+
+
 def test_final_times_are_stream_times_and_silence_is_never_transcribed() -> None:
     script = [words("Good morning everyone.", start=3.0)]
     transcriber, engine = make_transcriber(script)

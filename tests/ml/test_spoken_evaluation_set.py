@@ -97,7 +97,7 @@ def test_the_position_prior_favours_the_start_and_is_off_by_default() -> None:
     prior = position_prior(10)
     assert list(prior) == sorted(prior, reverse=True)
     assert abs(float(prior.mean())) < 1e-9
-    assert LEAD_WEIGHT_WRITTEN == 0.0  # learned on the development set (bench/tune_lead_prior.py)
+    assert LEAD_WEIGHT_WRITTEN == 0.0  # learned on the development set (tune_written_scoring.py)
     vectors = lexical_vectors([["가나", "다라"], ["가나", "다라"], ["가나", "다라"]])
     terms = [["가나", "다라"]] * 3
     flat = sentence_scores(vectors, terms, {"가나": 1.0}, [(0, 3)])

@@ -286,11 +286,12 @@ def head_method(head: SummaryHead) -> Method:
 
 def notes_method(use_vectors: bool) -> Method:
     """The notes pipeline (`ml.lecture_notes`) on a document's sentences: sentences compared by
-    their terms, or by the encoder's vectors."""
+    their terms, or by the encoder's vectors; a spoken document is scored as speech (no position
+    prior, the speech weights), as its timed captions are in the product."""
 
     def method(doc: SummaryDocument, vectors: FloatArray, k: int) -> list[SummarySentence]:
         encode = (lambda _texts: vectors) if use_vectors else None
-        lines = summarize_sentences(doc.sentences, k, encode)
+        lines = summarize_sentences(doc.sentences, k, encode, spoken=doc.source == "spoken")
         return [
             SummarySentence(i, doc.sentences[i], line.score)
             for line in lines

@@ -8,7 +8,9 @@ import hashlib
 import json
 
 import numpy as np
+import pytest
 
+from ml import lecture_notes
 from ml.lecture_notes import (
     LEAD_WEIGHT_WRITTEN,
     Caption,
@@ -17,6 +19,7 @@ from ml.lecture_notes import (
     position_prior,
     sentence_scores,
     smoothed,
+    summarize_sentences,
 )
 from ml.section_eval import boundary_score, laid_end_to_end
 from ml.subtitles import parse_captions
@@ -94,13 +97,64 @@ def test_the_position_prior_favours_the_start_and_is_off_by_default() -> None:
     prior = position_prior(10)
     assert list(prior) == sorted(prior, reverse=True)
     assert abs(float(prior.mean())) < 1e-9
-    assert LEAD_WEIGHT_WRITTEN == 0.0  # learned on the development set (bench/tune_lead_prior.py)
+    assert LEAD_WEIGHT_WRITTEN == 0.0  # learned on the development set (tune_written_scoring.py)
     vectors = lexical_vectors([["가나", "다라"], ["가나", "다라"], ["가나", "다라"]])
     terms = [["가나", "다라"]] * 3
     flat = sentence_scores(vectors, terms, {"가나": 1.0}, [(0, 3)])
     led = sentence_scores(vectors, terms, {"가나": 1.0}, [(0, 3)], lead_weight=1.0)
     assert np.allclose(flat, flat[0])
     assert led[0] > led[1] > led[2]
+
+
+def test_the_length_exponent_decides_between_one_key_term_and_several_lesser_ones() -> None:
+    # Topic alone (centrality share 0): "가" (2) against "가, 나, 다, 라" (2 + 3 x 0.5 = 3.5).
+    terms = [["가"], ["가", "나", "다", "라"]]
+    weights = {"가": 2.0, "나": 0.5, "다": 0.5, "라": 0.5}
+    vectors = lexical_vectors(terms)
+
+    def scores(exponent: float) -> list[float]:
+        found = sentence_scores(
+            vectors, terms, weights, [(0, 2)], centrality_share=0.0, length_exponent=exponent
+        )
+        return [float(v) for v in found]
+
+    summed = scores(0.0)  # 2 against 3.5: the longer sentence
+    per_term = scores(1.0)  # 2 / 2 against 3.5 / 5: the shorter one
+    assert summed[1] > summed[0]
+    assert per_term[0] > per_term[1]
+
+
+SUMMARY_TEXTS = [
+    "오늘은 날씨가 좋아서 여러분과 함께 공부하게 되어 기쁩니다.",
+    "신경망은 입력층과 은닉층과 출력층으로 이루어진 모델입니다.",
+    "신경망의 은닉층은 입력을 변환하여 출력층에 전달합니다.",
+    "신경망 모델은 역전파로 은닉층의 가중치를 학습합니다.",
+]
+
+
+def test_a_spoken_summary_never_gets_the_written_position_prior(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(lecture_notes, "LEAD_WEIGHT_WRITTEN", 100.0)
+    written = summarize_sentences(SUMMARY_TEXTS, 1)
+    spoken = summarize_sentences(SUMMARY_TEXTS, 1, spoken=True)
+    assert written[0].sentences == (0,)  # the greeting, by position alone
+    assert 0 not in spoken[0].sentences
+
+
+def test_pyconkr_talks_are_summarized_as_speech_in_the_evaluation(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from ml.summary_data import SummaryDocument
+    from ml.summary_training import notes_method
+
+    monkeypatch.setattr(lecture_notes, "LEAD_WEIGHT_WRITTEN", 100.0)
+    vectors = np.zeros((0, 0), dtype=np.float32)
+    method = notes_method(False)
+    for source, opens_with_greeting in (("kobill", True), ("spoken", False)):
+        doc = SummaryDocument("d", source, "ko", tuple(SUMMARY_TEXTS), ())
+        picked = [s.index for s in method(doc, vectors, 1)]
+        assert (0 in picked) is opens_with_greeting
 
 
 def test_the_table_compares_every_method_with_lead_and_textrankr() -> None:

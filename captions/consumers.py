@@ -255,32 +255,31 @@ class BroadcastConsumer(LectureSocket):
             )
         started_at = self.lecture.started_at or timezone.now()
         elapsed_ms = max(0, int((timezone.now() - started_at).total_seconds() * 1000))
-        journal_end = await asyncio.to_thread(journal.end_sample, self.lecture_id)
-        if message.position_ms is None:  # a new page: its audio starts now
-            position_ms = max(
-                elapsed_ms, journal.sample_to_ms(journal_end + journal.SAMPLES_PER_MS - 1)
-            )
-        elif message.position_ms > elapsed_ms + MAX_POSITION_AHEAD_S * 1000:
+        if (
+            message.position_ms is not None
+            and message.position_ms > elapsed_ms + MAX_POSITION_AHEAD_S * 1000
+        ):
             raise ProtocolError(
                 CloseCode.BAD_MESSAGE,
                 f"position_ms {message.position_ms} lies after the lecture's present",
             )
-        else:  # a resume: what the journal already holds is skipped, not heard twice
-            position_ms = message.position_ms
-        first_sample = journal.ms_to_sample(position_ms)
-        self.skip_bytes = max(0, journal_end - first_sample) * journal.BYTES_PER_SAMPLE
+        placement = journal.place(
+            position_ms=message.position_ms,
+            elapsed_ms=elapsed_ms,
+            journal_end=await asyncio.to_thread(journal.end_sample, self.lecture_id),
+        )
+        self.skip_bytes = placement.skip_bytes
         # Audio a dead session left uncaptioned comes first, so captions stay in time order;
         # the page keeps its audio until `started`.
         try:
             await unheard.caption_unheard_async(self.lecture_id, engine)
         except Exception:  # never keeps the instructor off the air: the lecture's end retries
             logger.exception("unheard audio not captioned", extra={"lecture_id": self.lecture_id})
-        session_start = max(first_sample, journal_end)
         try:
             writer: journal.JournalWriter | None = await asyncio.to_thread(
                 journal.JournalWriter,
                 self.lecture_id,
-                start_sample=session_start,
+                start_sample=placement.session_start,
                 language=message.language,
             )
         except OSError:  # the media volume is gone: captions go on, unacknowledged
@@ -291,14 +290,16 @@ class BroadcastConsumer(LectureSocket):
             lecture_id=self.lecture_id,
             engine=engine,
             language=message.language,
-            offset_ms=journal.sample_to_ms(session_start),
+            offset_ms=journal.sample_to_ms(placement.session_start),
             vocabulary=self.lecture.course.vocabulary_terms(),
             on_error=self._transcription_failed,
             journal=writer,
         )
         drain.register(self)
         await self.send(
-            text_data=viewer_message("started", language=message.language, offset_ms=position_ms)
+            text_data=viewer_message(
+                "started", language=message.language, offset_ms=placement.position_ms
+            )
         )
 
     async def _transcription_failed(self, error: BaseException) -> None:

@@ -4,7 +4,7 @@ Every broadcast connection appends what it receives to a segment of its own in t
 audio folder (`lectures.audio.audio_dir`): `<first sample>-<token>.pcm`, raw 16 kHz mono PCM16
 whose first sample lies at `<first sample>` on the lecture's time line (16 samples a millisecond,
 0 = the lecture's start, as for captions), beside a `.json` with the language. Segments never
-overlap: a connection that resends audio the journal already holds skips it (`end_sample`).
+overlap: a connection that resends audio the journal already holds skips it (`place`).
 
 A segment is held under an exclusive `flock` while its live session runs, and gets a `.done`
 marker once everything it holds is in stored captions. The kernel drops the lock when the holder
@@ -42,6 +42,34 @@ def ms_to_sample(ms: int) -> int:
 
 def sample_to_ms(sample: int) -> int:
     return sample // SAMPLES_PER_MS
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where a broadcast connection's audio lies on the lecture's time line (`place`)."""
+
+    position_ms: int  # the first received sample's place, as told back in `started`
+    skip_samples: int  # received samples the journal already holds: dropped, not heard twice
+    session_start: int  # the sample where this connection's own segment begins
+
+    @property
+    def skip_bytes(self) -> int:
+        return self.skip_samples * BYTES_PER_SAMPLE
+
+
+def place(*, position_ms: int | None, elapsed_ms: int, journal_end: int) -> Placement:
+    """Place a new connection's audio. A new page (no `position_ms`) starts now, and never
+    inside audio the journal holds; a resuming page starts where it says, and whatever of its
+    resent audio the journal already holds (up to `journal_end`) is skipped. The caller checks
+    that `position_ms` is not in the future."""
+    if position_ms is None:
+        position_ms = max(elapsed_ms, sample_to_ms(journal_end + SAMPLES_PER_MS - 1))
+    first_sample = ms_to_sample(position_ms)
+    return Placement(
+        position_ms=position_ms,
+        skip_samples=max(0, journal_end - first_sample),
+        session_start=max(first_sample, journal_end),
+    )
 
 
 @dataclass(frozen=True)

@@ -122,3 +122,30 @@ def test_segments_are_joined_on_the_lecture_time_line_and_a_resume_adds_to_the_f
     audio = decode_media(path)
     assert abs(audio.size / SAMPLE_RATE - 4.5) < 0.05
     assert loudness(0.1, 0.9) > 0.1 and loudness(4.1, 4.4) > 0.1
+
+
+def test_a_new_page_starts_now_and_never_inside_audio_the_journal_holds() -> None:
+    # 5 s into the lecture, with nothing journalled: the audio begins at 5 s.
+    assert journal.place(position_ms=None, elapsed_ms=5000, journal_end=0) == journal.Placement(
+        position_ms=5000, skip_samples=0, session_start=5000 * journal.SAMPLES_PER_MS
+    )
+    # A journal reaching past the clock (a page that resent ahead of it): after its end, rounded
+    # up to the millisecond, so the new segment cannot overlap it.
+    end = 7000 * journal.SAMPLES_PER_MS + 3
+    placed = journal.place(position_ms=None, elapsed_ms=5000, journal_end=end)
+    assert placed.position_ms == 7001
+    assert placed.skip_samples == 0
+    assert placed.session_start == 7001 * journal.SAMPLES_PER_MS
+
+
+def test_a_resume_skips_exactly_what_the_journal_already_holds() -> None:
+    end = 12_000 * journal.SAMPLES_PER_MS
+    placed = journal.place(position_ms=10_000, elapsed_ms=20_000, journal_end=end)
+    assert placed.position_ms == 10_000  # told back as sent: the page counts from there
+    assert placed.skip_samples == 2000 * journal.SAMPLES_PER_MS
+    assert placed.skip_bytes == placed.skip_samples * journal.BYTES_PER_SAMPLE
+    assert placed.session_start == end
+    # Resuming after a gap (audio the journal never got): nothing skipped, the segment starts
+    # where the page's audio does.
+    placed = journal.place(position_ms=15_000, elapsed_ms=20_000, journal_end=end)
+    assert (placed.skip_samples, placed.session_start) == (0, 15_000 * journal.SAMPLES_PER_MS)

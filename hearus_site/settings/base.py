@@ -96,6 +96,15 @@ DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
 # A kept connection is checked before it is reused: a restarted PostgreSQL costs one reconnect,
 # not a failed request.
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # The embedded setup writes from several threads at once (captions, notes, search index).
+    # SQLite's defaults failed a live lecture with "database is locked" under load: a writer gave
+    # up after 5 s, and a transaction that read first could not take the write lock at all. Now a
+    # transaction takes the write lock when it begins (IMMEDIATE) and waits up to 30 s for it;
+    # WAL lets readers go on meanwhile.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"timeout": 30, "transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL"}
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"

@@ -23,7 +23,8 @@ Policy (ARCHITECTURE.md, "The live caption path"; the design follows ufal/whispe
   copies its guess into the next captions.
 - Every hypothesis is cleaned by `ml.words.clean_segments` (the same clean-up as whole-file
   transcription): decodes Whisper's own signals reject, known hallucination lines, loops and
-  vocabulary echoes are dropped; loops across captions are cut again when a caption is made.
+  vocabulary echoes are dropped; when a caption is made from words of several hypotheses,
+  loops across captions, hallucination lines and vocabulary echoes are checked again.
   Words dropped from audio that became final are counted in `stats.dropped_words` /
   `stats.dropped_by_reason`.
 
@@ -70,6 +71,7 @@ from ml.caption_filters import is_hallucination, is_prompt_echo
 from ml.words import (
     CLAUSE_END_CHARS,
     DROP_HALLUCINATION,
+    DROP_PROMPT_ECHO,
     DROP_REPETITION,
     SENTENCE_END_CHARS,
     TimedWord,
@@ -771,6 +773,11 @@ class StreamingTranscriber:
             return []
         if is_hallucination(text):
             self.stats.count_dropped(Counter({DROP_HALLUCINATION: len(kept)}))
+            return []
+        if self._vocabulary and is_prompt_echo(text, self._vocabulary):
+            # Each hypothesis was checked, but a caption's words may come from several: pieces
+            # too short to call an echo can add up to the vocabulary line.
+            self.stats.count_dropped(Counter({DROP_PROMPT_ECHO: len(kept)}))
             return []
         start_ms = max(round(kept[0].start * 1000), self._last_end_ms)
         end_ms = max(round(kept[-1].end * 1000), start_ms)

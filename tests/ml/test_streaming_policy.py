@@ -314,6 +314,21 @@ def test_audio_may_be_inserted_from_another_thread_while_processing() -> None:
     assert transcriber.stream_duration_s == pytest.approx(6.7)
 
 
+def test_a_vocabulary_echo_assembled_from_pieces_is_not_a_caption() -> None:
+    # Seen on hard Korean audio: "선형 회귀, 경사 하강법, 학습률안, 상임위원회의, 경사" reached a
+    # caption in pieces, none of which alone was long enough to call an echo.
+    script = [
+        words("gradient descent,", start=0.0),
+        words("regression.", start=0.8),
+        words("Next we look at data.", start=3.0),
+    ]
+    transcriber, _ = make_transcriber(script)
+    run = feed(transcriber, np.concatenate([tone(1.2), quiet(1.8), tone(2.0), quiet(1.5)]))
+
+    assert run.texts == ["Next we look at data."]
+    assert transcriber.stats.dropped_by_reason["prompt_echo"] == 3
+
+
 class PromptCopyingEngine(ScriptedEngine):
     """Whisper base on some CPUs: once a caption is in the prompt, it "hears" that caption again
     over whatever follows. Without a prompt it hears the audio."""

@@ -3,8 +3,6 @@ viewer pages are told. Runs where REDIS_URL is set (CI's PostgreSQL + Redis pass
 
 import os
 import signal
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,7 +14,6 @@ from pytest_django import Settings
 from captions.models import TranscriptSegment
 from classroom import recovery
 from hearus_site.celery import app
-from hearus_testkit import ROOT
 from hearus_testkit.celery_worker import CeleryWorker
 from hearus_testkit.texts import LECTURE
 from lectures.models import Keyword, Lecture, Summary
@@ -54,37 +51,11 @@ def workers(
 
 
 @pytest.fixture
-def worker(tmp_path: Path, settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """`celery worker -Q nlp,media` in its own process, on the test database; this test process
-    queues tasks on Redis instead of running them itself."""
-    settings.CELERY_TASK_ALWAYS_EAGER = False
-    monkeypatch.setitem(app.conf, "task_always_eager", False)
-    log = tmp_path / "worker.log"
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "hearus_site.settings.test",
-        "DATABASE_URL": daphne_server.test_database_url(),
-        "CELERY_TASK_ALWAYS_EAGER": "0",
-    }
-    command = [sys.executable, "-m", "celery", "-A", "hearus_site", "worker", "-Q", "nlp,media"]
-    options = ["--concurrency", "1", "--without-gossip", "--without-mingle", "-l", "INFO"]
-    with log.open("wb") as output:
-        process = subprocess.Popen(
-            [*command, *options],
-            cwd=ROOT,
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            yield log
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+def worker(workers: Worker) -> Path:
+    """`celery worker -Q nlp,media` running in its own process, on the test database; this test
+    process queues tasks on Redis instead of running them itself. Returns its log."""
+    workers.start()
+    return workers.log
 
 
 def live_lecture(world: World) -> Lecture:
